@@ -1,0 +1,121 @@
+/**
+ * Small dense decompositions: Cholesky for r×r systems and a randomized truncated SVD (Halko,
+ * Martinsson & Tropp 2011) whose only large work is gemm with r+oversample columns. ml-matrix
+ * handles the final small SVD.
+ */
+import { SingularValueDecomposition, Matrix as MlMatrix } from 'ml-matrix';
+import { gemm, gemmTN } from './kernels.js';
+import type { Matrix } from './matrix.js';
+import { Rng } from './random.js';
+
+/**
+ * In-place Cholesky of a symmetric positive definite n×n matrix (lower factor left in `a`).
+ * A tiny `jitter`·mean(diag) is added when a pivot is not positive. Returns false if it still fails.
+ */
+export function cholesky(a: Float64Array, n: number, jitter = 1e-12): boolean {
+  let meanDiag = 0;
+  for (let i = 0; i < n; i++) meanDiag += a[i * n + i]!;
+  meanDiag = meanDiag / Math.max(1, n) || 1;
+  for (let j = 0; j < n; j++) {
+    let s = a[j * n + j]!;
+    for (let k = 0; k < j; k++) s -= a[j * n + k]! * a[j * n + k]!;
+    if (!(s > 0)) {
+      s += jitter * meanDiag;
+      if (!(s > 0)) return false;
+    }
+    const l = Math.sqrt(s);
+    a[j * n + j] = l;
+    for (let i = j + 1; i < n; i++) {
+      let t = a[i * n + j]!;
+      for (let k = 0; k < j; k++) t -= a[i * n + k]! * a[j * n + k]!;
+      a[i * n + j] = t / l;
+    }
+  }
+  return true;
+}
+
+/** Solves L·Lᵀ x = b in place in `b` given the lower Cholesky factor from `cholesky`. */
+export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= l[i * n + k]! * b[k]!;
+    b[i] = s / l[i * n + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * b[k]!;
+    b[i] = s / l[i * n + i]!;
+  }
+}
+
+/** Truncated SVD result: A ≈ U·diag(s)·Vᵀ with U m×r, V n×r (both column blocks row-major). */
+export interface TruncatedSvd {
+  U: Matrix;
+  s: Float64Array;
+  V: Matrix;
+}
+
+/**
+ * Rank-r truncated SVD by randomized subspace iteration (seeded). Exact up to rounding when
+ * rank(A) ≤ r + oversample; `powerIters` sharpens a slowly decaying spectrum.
+ */
+export function truncatedSvd(A: Matrix, r: number, seed = 0, powerIters = 4, oversample = 8): TruncatedSvd {
+  const { rows: m, cols: n } = A;
+  const l = Math.min(r + oversample, m, n);
+  const rng = new Rng(seed);
+  const omega = rng.fillNormal(new Float64Array(n * l));
+  let Y = new Float64Array(m * l);
+  gemm(A.data, omega, m, n, l, Y);
+  let Q = orthonormalize(Y, m, l);
+  const Z = new Float64Array(n * l);
+  for (let it = 0; it < powerIters; it++) {
+    gemmTN(A.data, Q, m, n, l, Z); // Z = Aᵀ Q
+    const Qz = orthonormalize(Z, n, l);
+    Y = new Float64Array(m * l);
+    gemm(A.data, Qz, m, n, l, Y);
+    Q = orthonormalize(Y, m, l);
+  }
+  // B = Qᵀ A (l×n), small SVD of B.
+  const B = new Float64Array(l * n);
+  gemmTN(Q, A.data, m, l, n, B);
+  const bm = new MlMatrix(l, n);
+  for (let i = 0; i < l; i++) for (let j = 0; j < n; j++) bm.set(i, j, B[i * n + j]!);
+  // ml-matrix wants rows >= cols for its SVD; decompose Bᵀ (n×l) instead: Bᵀ = Ub S Vbᵀ ⇒ B = Vb S Ubᵀ.
+  const svd = new SingularValueDecomposition(bm.transpose(), { autoTranspose: true });
+  const Ub = svd.leftSingularVectors; // n×l → right vectors of B
+  const Vb = svd.rightSingularVectors; // l×l → left vectors of B (in Q coordinates)
+  const sv = svd.diagonal;
+  const k = Math.min(r, sv.length);
+  const U = new Float64Array(m * k);
+  const V = new Float64Array(n * k);
+  const s = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    s[c] = sv[c]!;
+    for (let i = 0; i < m; i++) {
+      let t = 0;
+      for (let q = 0; q < l; q++) t += Q[i * l + q]! * Vb.get(q, c);
+      U[i * k + c] = t;
+    }
+    for (let j = 0; j < n; j++) V[j * k + c] = Ub.get(j, c);
+  }
+  return { U: { rows: m, cols: k, data: U }, s, V: { rows: n, cols: k, data: V } };
+}
+
+/** Modified Gram–Schmidt on the l columns of a row-major m×l block; returns a new orthonormal block. */
+function orthonormalize(Y: Float64Array, m: number, l: number): Float64Array {
+  const Q = Y.slice();
+  for (let c = 0; c < l; c++) {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let q = 0; q < c; q++) {
+        let d = 0;
+        for (let i = 0; i < m; i++) d += Q[i * l + q]! * Q[i * l + c]!;
+        for (let i = 0; i < m; i++) Q[i * l + c]! -= d * Q[i * l + q]!;
+      }
+    }
+    let nrm = 0;
+    for (let i = 0; i < m; i++) nrm += Q[i * l + c]! * Q[i * l + c]!;
+    nrm = Math.sqrt(nrm);
+    if (nrm > 1e-300) for (let i = 0; i < m; i++) Q[i * l + c]! /= nrm;
+  }
+  return Q;
+}

@@ -1,0 +1,3 @@
+/** Measurement ensembles, ProjectionSpec and the operator that applies P. */
+export * from './projection.js';
+export * from './operator.js';

@@ -1,0 +1,101 @@
+/**
+ * A measurement operator built from a `ProjectionSpec`: y = P·x for vectors, the columns of a
+ * matrix (M~ = P·M, samples are columns) and mode 1 of a 3-way tensor (T~ = T ×₁ P).
+ */
+import { gemm, gemmTN } from '../linalg/kernels.js';
+import type { Matrix } from '../linalg/matrix.js';
+import { ShapeMismatchError } from '../errors.js';
+import {
+  spMulMat, spMulTransMat, spMulTransVec, spMulVec, type SparseBinaryMatrix,
+} from '../linalg/sparseBinary.js';
+import {
+  generateDense, generateSparseBinary, validateProjectionSpec, type ProjectionSpec,
+} from './projection.js';
+
+/** A 3-way tensor, row-major: entry (i, j, k) at `data[(i·J + j)·K + k]` for dims [I, J, K]. */
+export interface Tensor3 {
+  readonly dims: readonly [number, number, number];
+  readonly data: Float64Array;
+}
+
+/** The measurement operator P (d×n) with its spec; sparse for `sparse-binary`, dense otherwise. */
+export interface Projection {
+  readonly spec: Required<ProjectionSpec>;
+  readonly d: number;
+  readonly n: number;
+  /** Present for `sparse-binary`. */
+  readonly sparse?: SparseBinaryMatrix;
+  /** Present for dense ensembles (d×n row-major). */
+  readonly dense?: Matrix;
+  /** y(d) = P·x(n), written into `out`. */
+  apply(x: ArrayLike<number>, out?: Float64Array): Float64Array;
+  /** x(n) = Pᵀ·y(d), written into `out`. */
+  applyT(y: ArrayLike<number>, out?: Float64Array): Float64Array;
+  /** M~ (d×m) = P·M for M n×m (each column a sample). */
+  applyColumns(M: Matrix): Matrix;
+  /** Pᵀ·Y (n×m) for Y d×m. */
+  applyTColumns(Y: Matrix): Matrix;
+  /** T ×₁ P: compresses mode 1 of a tensor with dims [n, J, K] to [d, J, K]. */
+  applyMode1(T: Tensor3): Tensor3;
+}
+
+/** Builds the operator for a spec (validates it; same spec ⇒ same P everywhere). */
+export function makeProjection(specIn: ProjectionSpec): Projection {
+  const spec = validateProjectionSpec(specIn);
+  const { n, d } = spec;
+  const sparse = spec.ensemble === 'sparse-binary' ? generateSparseBinary(spec) : undefined;
+  const dense = sparse ? undefined : generateDense(spec);
+
+  const applyColumns = (M: Matrix): Matrix => {
+    if (M.rows !== n) throw new ShapeMismatchError('P·M: M', `${n}×m`, `${M.rows}×${M.cols}`);
+    const out = new Float64Array(d * M.cols);
+    if (sparse) spMulMat(sparse, M.data, M.cols, out);
+    else gemm(dense!.data, M.data, d, n, M.cols, out);
+    return { rows: d, cols: M.cols, data: out };
+  };
+
+  return {
+    spec, d, n, sparse, dense,
+    apply(x, out = new Float64Array(d)) {
+      if (x.length !== n) throw new ShapeMismatchError('P·x: x', `length ${n}`, `length ${x.length}`);
+      if (sparse) spMulVec(sparse, x, out);
+      else {
+        const a = dense!.data;
+        for (let i = 0; i < d; i++) {
+          let s = 0;
+          for (let j = 0; j < n; j++) s += a[i * n + j]! * x[j]!;
+          out[i] = s;
+        }
+      }
+      return out;
+    },
+    applyT(y, out = new Float64Array(n)) {
+      if (y.length !== d) throw new ShapeMismatchError('Pᵀ·y: y', `length ${d}`, `length ${y.length}`);
+      if (sparse) spMulTransVec(sparse, y, out);
+      else {
+        const a = dense!.data;
+        out.fill(0);
+        for (let i = 0; i < d; i++) {
+          const yi = y[i]!;
+          for (let j = 0; j < n; j++) out[j]! += a[i * n + j]! * yi;
+        }
+      }
+      return out;
+    },
+    applyColumns,
+    applyTColumns(Y) {
+      if (Y.rows !== d) throw new ShapeMismatchError('Pᵀ·Y: Y', `${d}×m`, `${Y.rows}×${Y.cols}`);
+      const out = new Float64Array(n * Y.cols);
+      if (sparse) spMulTransMat(sparse, Y.data, Y.cols, out);
+      else gemmTN(dense!.data, Y.data, d, n, Y.cols, out);
+      return { rows: n, cols: Y.cols, data: out };
+    },
+    applyMode1(T) {
+      const [I, J, K] = T.dims;
+      if (I !== n) throw new ShapeMismatchError('T ×₁ P: mode-1 size of T', String(n), String(I));
+      // Row-major [I, J, K] is the mode-1 unfolding I×(J·K) already.
+      const out = applyColumns({ rows: I, cols: J * K, data: T.data });
+      return { dims: [d, J, K], data: out.data };
+    },
+  };
+}
