@@ -1,0 +1,72 @@
+/**
+ * The `cfstream` command. Each subcommand parses its flags, validates them up front and prints
+ * either a table for people or, with `--json`, one JSON document on stdout (logs and progress go
+ * to stderr). User errors exit with code 2 and one line naming the problem and where it was found.
+ */
+import { DataError, InvalidOptionError, ShapeMismatchError, SolverError } from '../errors.js';
+import { UsageError } from './args.js';
+import { factorizeCommand } from './commands/factorize.js';
+import { experimentCommand } from './commands/experiment.js';
+import { benchCommand } from './commands/bench.js';
+
+const HELP = `cfstream — compressed factorization of compressively-sensed data
+
+Usage:
+  cfstream factorize <matrix.csv> --rank R (--d D | --compression C) [--p 5]
+                     [--method fr|rf|full] [--solver nmf|spca] [--recovery fast|lp]
+                     [--nmf hals|pgd] [--iters N] [--alpha A] [--clip] [--seed S]
+                     [--out DIR] [--json]
+  cfstream experiment synthetic [--solver nmf|spca] [--method fr|rf|full] [--recovery fast|lp[,..]]
+                     [--n 2000 --m 2000 --r 10 --k K --d D --p 5 --noise 0.1 --iters N --seed S] [--json]
+  cfstream experiment genes --input matrix.csv [--rank 10] [--compressions 2,3,...,12]
+                     [--recovery fast|lp] [--nmf hals|pgd] [--trials 1] [--no-rf] [--json]
+  cfstream bench factorize [--reps 5] [--rf-reps 3] [--no-lp] [--json]
+  cfstream bench recovery [--n 2000 --d 400 --p 5 --k 40 --r 10] [--json]
+  cfstream help
+
+Every command takes --json (one JSON document on stdout) and --seed.
+`;
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'factorize':
+        return await factorizeCommand(rest);
+      case 'experiment':
+        return await experimentCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}; run 'cfstream help'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof DataError || e instanceof InvalidOptionError || e instanceof ShapeMismatchError) {
+      process.stderr.write(`cfstream: error: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof SolverError) {
+      process.stderr.write(`cfstream: solver failed: ${e.message}\n`);
+      return 3;
+    }
+    throw e;
+  }
+}
+
+const isEntry = process.argv[1] && /(?:main\.ts|cfstream(?:\.js)?)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      process.stderr.write(`cfstream: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
