@@ -75,15 +75,20 @@ export function truncatedSvd(A: Matrix, r: number, seed = 0, powerIters = 4, ove
     gemm(A.data, Qz, m, n, l, Y);
     Q = orthonormalize(Y, m, l);
   }
-  // B = Qᵀ A (l×n), small SVD of B.
+  // B = Qᵀ A (l×n). Its SVD via a QR of Bᵀ = Q2·R keeps ml-matrix's work to an l×l matrix:
+  // R = Ur·S·Vrᵀ ⇒ B = Vr·S·(Q2·Ur)ᵀ, so A ≈ (Q·Vr)·S·(Q2·Ur)ᵀ.
   const B = new Float64Array(l * n);
   gemmTN(Q, A.data, m, l, n, B);
-  const bm = new MlMatrix(l, n);
-  for (let i = 0; i < l; i++) for (let j = 0; j < n; j++) bm.set(i, j, B[i * n + j]!);
-  // ml-matrix wants rows >= cols for its SVD; decompose Bᵀ (n×l) instead: Bᵀ = Ub S Vbᵀ ⇒ B = Vb S Ubᵀ.
-  const svd = new SingularValueDecomposition(bm.transpose(), { autoTranspose: true });
-  const Ub = svd.leftSingularVectors; // n×l → right vectors of B
-  const Vb = svd.rightSingularVectors; // l×l → left vectors of B (in Q coordinates)
+  const Bt = new Float64Array(n * l);
+  for (let i = 0; i < l; i++) for (let j = 0; j < n; j++) Bt[j * l + i] = B[i * n + j]!;
+  const Q2 = orthonormalize(Bt, n, l);
+  const R = new Float64Array(l * l);
+  gemmTN(Q2, Bt, n, l, l, R);
+  const rm = new MlMatrix(l, l);
+  for (let i = 0; i < l; i++) for (let j = 0; j < l; j++) rm.set(i, j, R[i * l + j]!);
+  const svd = new SingularValueDecomposition(rm);
+  const Ur = svd.leftSingularVectors;
+  const Vr = svd.rightSingularVectors;
   const sv = svd.diagonal;
   const k = Math.min(r, sv.length);
   const U = new Float64Array(m * k);
@@ -93,10 +98,14 @@ export function truncatedSvd(A: Matrix, r: number, seed = 0, powerIters = 4, ove
     s[c] = sv[c]!;
     for (let i = 0; i < m; i++) {
       let t = 0;
-      for (let q = 0; q < l; q++) t += Q[i * l + q]! * Vb.get(q, c);
+      for (let q = 0; q < l; q++) t += Q[i * l + q]! * Vr.get(q, c);
       U[i * k + c] = t;
     }
-    for (let j = 0; j < n; j++) V[j * k + c] = Ub.get(j, c);
+    for (let j = 0; j < n; j++) {
+      let t = 0;
+      for (let q = 0; q < l; q++) t += Q2[j * l + q]! * Ur.get(q, c);
+      V[j * k + c] = t;
+    }
   }
   return { U: { rows: m, cols: k, data: U }, s, V: { rows: n, cols: k, data: V } };
 }
