@@ -128,14 +128,12 @@ export function clusterAgreement(H: Matrix, classes: string[]): { correct: numbe
     clusters.push(best);
   }
   // Map each cluster to its majority class; count matches.
-  const names = [...new Set(classes)];
   let correct = 0;
   for (let c = 0; c < H.rows; c++) {
     const counts = new Map<string, number>();
     clusters.forEach((k, j) => { if (k === c) counts.set(classes[j]!, (counts.get(classes[j]!) ?? 0) + 1); });
     correct += Math.max(0, ...counts.values());
   }
-  void names;
   return { correct, total: H.cols, clusters };
 }
 
