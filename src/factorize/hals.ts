@@ -25,6 +25,7 @@ import { gramCols, sumSquares, dot } from '../linalg/kernels.js';
 import { transpose, type Matrix } from '../linalg/matrix.js';
 import { cdSweep, gemmNT4 } from './kernels.js';
 import type { ProgressCallback } from './types.js';
+import { alternatingWorkspace, relativeError } from './workspace.js';
 
 /** Solver settings for `halsLoop` (already validated). */
 export interface HalsSettings {
@@ -62,18 +63,9 @@ export function halsLoop(
   const capH = s.innerSweeps > 0 ? s.innerSweeps : Math.floor(1 + INNER_ALPHA * (1 + (d * (m + r)) / (m * (r + 1))));
 
   // Workspaces, allocated once.
-  const H = new Float64Array(r * m);
-  const Wt = new Float64Array(r * d);
-  const BW = new Float64Array(d * r);
-  const GW = new Float64Array(r * r);
-  const BH = new Float64Array(m * r);
-  const GH = new Float64Array(r * r);
-  const HtM: Matrix = { rows: m, cols: r, data: Ht };
-  const HM: Matrix = { rows: r, cols: m, data: H };
-  const WM: Matrix = { rows: d, cols: r, data: W };
-  const WtM: Matrix = { rows: r, cols: d, data: Wt };
+  const { H, Wt, BW, GW, BH, GH, HtM, HM, WM, WtM } = alternatingWorkspace(d, m, r, W, Ht);
 
-  const relError = (sq: number): number => (xx > 0 ? Math.sqrt(Math.max(0, sq) / xx) : 0);
+  const relError = (sq: number): number => relativeError(sq, xx);
   const innerLoop = (F: Float64Array, B: Float64Array, G: Float64Array, n: number, cap: number, l1: number, l2: number) => {
     let first = 0;
     for (let k = 0; k < cap; k++) {

@@ -21,6 +21,7 @@ import { dot, gramCols, sumSquares } from '../linalg/kernels.js';
 import { transpose, type Matrix } from '../linalg/matrix.js';
 import { gemmNT4, pgdStep } from './kernels.js';
 import type { ProgressCallback } from './types.js';
+import { alternatingWorkspace, relativeError } from './workspace.js';
 
 /** Solver settings for `pgdLoop` (already validated). */
 export interface PgdSettings {
@@ -50,17 +51,8 @@ export function pgdLoop(
   const grad = new Float64Array(n * r);
   const cand = new Float64Array(n * r);
   const keep = new Float64Array(n * r);
-  const H = new Float64Array(r * m);
-  const Wt = new Float64Array(r * d);
-  const BW = new Float64Array(d * r);
-  const GW = new Float64Array(r * r);
-  const BH = new Float64Array(m * r);
-  const GH = new Float64Array(r * r);
-  const HtM: Matrix = { rows: m, cols: r, data: Ht };
-  const HM: Matrix = { rows: r, cols: m, data: H };
-  const WM: Matrix = { rows: d, cols: r, data: W };
-  const WtM: Matrix = { rows: r, cols: d, data: Wt };
-  const relError = (sq: number): number => (xx > 0 ? Math.sqrt(Math.max(0, sq) / xx) : 0);
+  const { H, Wt, BW, GW, BH, GH, HtM, HM, WM, WtM } = alternatingWorkspace(d, m, r, W, Ht);
+  const relError = (sq: number): number => relativeError(sq, xx);
 
   let alphaW = 1, alphaH = 1;
   transpose(HtM, HM);

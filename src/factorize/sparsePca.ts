@@ -46,6 +46,7 @@ import { cholesky, choleskySolve, truncatedSvd } from '../linalg/small.js';
 import { cdSolve, cdSweep, gemmNT4 } from './kernels.js';
 import type { ProgressCallback } from './types.js';
 import { checkMatrix, checkRank, resolveOptions, type ConstraintTable } from './validate.js';
+import { alternatingWorkspace, relativeError } from './workspace.js';
 
 /** Options of `sparsePca`, `sparsePcaPath` and the `SparsePCA` estimator. */
 export interface SparsePcaOptions {
@@ -174,18 +175,9 @@ function alternate(
 ): { iterations: number; errors: number[]; objective: number[]; converged: boolean } {
   const { rows: d, cols: m, data: x } = X;
   const xx = sumSquares(x);
-  const H = new Float64Array(r * m);
-  const Wt = new Float64Array(r * d);
-  const BW = new Float64Array(d * r);
-  const GW = new Float64Array(r * r);
-  const BH = new Float64Array(m * r);
-  const GH = new Float64Array(r * r);
-  const HtM: Matrix = { rows: m, cols: r, data: Ht };
-  const HM: Matrix = { rows: r, cols: m, data: H };
-  const WM: Matrix = { rows: d, cols: r, data: W };
-  const WtM: Matrix = { rows: r, cols: d, data: Wt };
+  const { H, Wt, BW, GW, BH, GH, HtM, HM, WM, WtM } = alternatingWorkspace(d, m, r, W, Ht);
   const l1norm = (): number => { let s = 0; for (let i = 0; i < W.length; i++) s += Math.abs(W[i]!); return s; };
-  const rel = (sq: number): number => (xx > 0 ? Math.sqrt(Math.max(0, sq) / xx) : 0);
+  const rel = (sq: number): number => relativeError(sq, xx);
 
   const wStep = (): number => {
     transpose(HtM, HM);
