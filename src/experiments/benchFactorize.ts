@@ -9,17 +9,10 @@ import type { RecoveryMethod } from '../recovery/index.js';
 import { factorizeRecover, recoverFactorize, type CompressedOptions, type StageSeconds } from '../compressed/pipeline.js';
 import { matchedError, normalizeFactors } from '../compressed/metrics.js';
 import { generateSyntheticModel } from './syntheticModel.js';
+import type { SyntheticSetting } from './synthetic.js';
 
 /** Options of the factorize benchmark. */
-export interface BenchFactorizeOptions {
-  n: number;
-  m: number;
-  r: number;
-  k: number;
-  d: number;
-  p: number;
-  noise: number;
-  seed: number;
+export interface BenchFactorizeOptions extends SyntheticSetting {
   /** 5: repetitions of FR (median reported). */
   reps: number;
   /** 3: repetitions of RF (it is much slower). */

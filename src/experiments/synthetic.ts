@@ -14,11 +14,8 @@ import { matchedError, normalizeFactors, relError, reconstructionError } from '.
 import type { Solver } from '../compressed/factorization.js';
 import { generateSyntheticModel } from './syntheticModel.js';
 
-/** One point of the synthetic experiment. */
-export interface SyntheticPointOptions {
-  solver: Solver;
-  method: Method;
-  recovery: RecoveryMethod;
+/** The synthetic model's size and the compression: what identifies one point of Fig. 2. */
+export interface SyntheticSetting {
   n: number;
   m: number;
   r: number;
@@ -27,6 +24,13 @@ export interface SyntheticPointOptions {
   p: number;
   noise: number;
   seed: number;
+}
+
+/** One point of the synthetic experiment. */
+export interface SyntheticPointOptions extends SyntheticSetting {
+  solver: Solver;
+  method: Method;
+  recovery: RecoveryMethod;
   /** NMF algorithm: 'hals' (default, fast) or 'pgd' (the paper's). */
   nmfAlgorithm?: 'hals' | 'pgd';
   /** Iteration cap of the factorization (default: the solver's). */
@@ -36,18 +40,10 @@ export interface SyntheticPointOptions {
 }
 
 /** One row of the table / one JSON object. */
-export interface SyntheticRow {
+export interface SyntheticRow extends SyntheticSetting {
   solver: Solver;
   method: Method;
   recovery: RecoveryMethod;
-  n: number;
-  m: number;
-  r: number;
-  k: number;
-  d: number;
-  p: number;
-  noise: number;
-  seed: number;
   errCompressed: number | null;
   errW: number;
   errOracle: number | null;
