@@ -28,6 +28,8 @@ export interface ColumnMatrix {
   readonly nonnegative: boolean;
   /** c if 1ᵀP = c·1ᵀ (every column sums to c; p for sparse-binary), else null. */
   readonly constantColumnSum: number | null;
+  /** p if every column stores exactly p unit entries (values null, colPtr[j] = j·p), else null: lets hot loops skip colPtr. */
+  readonly binaryStride: number | null;
 }
 
 const cache = new WeakMap<object, ColumnMatrix>();
@@ -55,7 +57,7 @@ function fromSparse(P: MeasurementMatrix): ColumnMatrix {
   }
   return {
     rows: S.rows, cols: S.cols, colPtr: S.colPtr, rowIdx: S.rowIdx, values: null, colNormSq,
-    nonnegative: true, constantColumnSum: constant,
+    nonnegative: true, constantColumnSum: constant, binaryStride: constant !== null && S.colPtr[0] === 0 ? constant : null,
   };
 }
 
@@ -88,7 +90,7 @@ function fromDense(P: MeasurementMatrix): ColumnMatrix {
     if (j === 0) constant = sum;
     else if (constant !== null && sum !== constant) constant = null;
   }
-  return { rows: d, cols: n, colPtr, rowIdx, values, colNormSq, nonnegative, constantColumnSum: constant };
+  return { rows: d, cols: n, colPtr, rowIdx, values, colNormSq, nonnegative, constantColumnSum: constant, binaryStride: null };
 }
 
 /** out(d) = P·x. */

@@ -6,7 +6,9 @@
  *
  * `method: 'lp'` solves that LP exactly with HiGHS (lp.ts); `method: 'fast'` (default) runs a
  * lasso path by coordinate descent that stops with a certified basis-pursuit solution, or at the
- * discrepancy level when `noise` is given (fast.ts).
+ * discrepancy level when `noise` is given (fast.ts). When the BP solution is not sparse (noisy or
+ * dense y) it returns a feasible refit within `l1Tolerance` of the BP value, or a certified
+ * x ≥ 0 when y lies in the cone {P x : x ≥ 0} (dense.ts).
  *
  * @example
  * const P = makeProjection({ ensemble: 'sparse-binary', n: 2000, d: 400, seed: 1 });
@@ -20,7 +22,7 @@ import { loadHighs, solveBasisPursuitLPSync, type LpResult } from './lp.js';
 import { fastOptionsOf, resolveRecoveryOptions, type RecoveryMethod, type RecoveryOptions, type ResolvedRecoveryOptions } from './options.js';
 
 export * from './options.js';
-export { solveBasisPursuitLP, loadHighs, NONNEG_FIT_WEIGHT } from './lp.js';
+export { solveBasisPursuitLP, loadHighs, NONNEG_FIT_WEIGHT, DEFAULT_HIGHS_OPTIONS } from './lp.js';
 export type { LpOptions, LpResult, LpStatus, RangeProjectionMode, NonnegFallback, HighsOptionValues } from './lp.js';
 export { solveFast, solveLasso, FastWorkspace } from './fast.js';
 export type { FastSolverOptions, FastStats, FastResult, FastStopReason } from './fast.js';

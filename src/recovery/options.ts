@@ -32,8 +32,10 @@ export interface RecoveryOptions {
   fitTolerance?: number;
   /** true. 'fast', noise > 0: return the least-squares refit on the lasso support and apply the discrepancy rule to it. */
   debias?: boolean;
-  /** true. 'fast', nonneg, noise = 0, P ≥ 0: skip columns touching a zero measurement. */
+  /** true. 'fast', noise = 0, P ≥ 0: skip columns touching a zero measurement when looking for an x ≥ 0 (nonneg, or signed with y ≥ 0). */
   screening?: boolean;
+  /** 2e-5. 'fast', signed, noise = 0, support above d/2 (non-sparse BP): relative ℓ1 accuracy target; CD's tolerance scales with it and the path stops once the feasible refit's ℓ1 norm is within it of the lasso's BP-value estimate (measured error vs the LP ≤ 4× this), in (0, 0.01]. */
+  l1Tolerance?: number;
   /** 'auto'. 'lp': when to project y onto range(P) ('auto' only if infeasible, 'always' as the repo, 'off'). */
   rangeProjection?: RangeProjectionMode;
   /** 'l1-fit'. 'lp', nonneg: y outside the cone → best ℓ1 fit ('l1-fit') or SolverError ('error'). */
@@ -57,6 +59,7 @@ export const DEFAULT_RECOVERY_OPTIONS: Readonly<Required<Omit<RecoveryOptions, '
   fitTolerance: 1e-9,
   debias: true,
   screening: true,
+  l1Tolerance: 2e-5,
   rangeProjection: 'auto',
   nonnegFallback: 'l1-fit',
   highsOptions: Object.freeze({}),
@@ -83,6 +86,7 @@ export const RECOVERY_OPTION_CONSTRAINTS: Readonly<Record<keyof RecoveryOptions,
   fitTolerance: { kind: 'interval', lo: 0, hi: 0.01, loOpen: true, hiOpen: false },
   debias: { kind: 'boolean' },
   screening: { kind: 'boolean' },
+  l1Tolerance: { kind: 'interval', lo: 0, hi: 0.01, loOpen: true, hiOpen: false },
   rangeProjection: { kind: 'enum', values: ['auto', 'always', 'off'] },
   nonnegFallback: { kind: 'enum', values: ['l1-fit', 'error'] },
   highsOptions: { kind: 'record' },
@@ -154,6 +158,6 @@ export function fastOptionsOf(o: ResolvedRecoveryOptions): FastSolverOptions {
   return {
     nonneg: o.nonneg, noise: o.noise, pathRatio: o.pathRatio, minLambdaRatio: o.minLambdaRatio,
     tolerance: o.tolerance, maxSweeps: o.maxSweeps, fitTolerance: o.fitTolerance, debias: o.debias,
-    screening: o.screening,
+    screening: o.screening, l1Tolerance: o.l1Tolerance,
   };
 }
