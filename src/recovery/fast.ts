@@ -70,6 +70,8 @@ export interface FastSolverOptions {
   screening: boolean;
   /** Signed BP, support above d/2: relative ℓ1 accuracy target of the feasible refit (see refitStep, refitKkt). */
   l1Tolerance: number;
+  /** Cone case with many candidates: accept the (dense) NNLS fit instead of running the path (see RecoveryOptions). */
+  coneNnls?: boolean;
 }
 
 /** Why the solver stopped ('refit-converged': non-sparse regime, see the file header). */
@@ -288,7 +290,9 @@ function coneFit(c: Ctx, polishMax: number): boolean {
   const candidates = stats.candidates;
   stats.candidates = c.nAllowed;
   if (c.nAllowed < n && c.nAllowed <= polishMax && tryCandidates(c)) return true;
-  if (nonnegFit(c)) return true;
+  // NNLS finds *an* optimum on BP's optimal face; the path's optimum recovered factors better
+  // (FR on esGolub and the synthetic model), so this is opt-in.
+  if (o.coneNnls && nonnegFit(c)) return true;
   c.cone = false;
   stats.candidates = candidates;
   if (!o.nonneg) c.nAllowed = screen(c, false);

@@ -77,9 +77,9 @@ describe('dense non-negative signals: y = P w with w > 0 everywhere (the cone ca
   const W = matrix(n, 3, new Float64Array(n * 3).map(() => 0.1 + Math.abs(rng.normal())));
   const Y = P.applyColumns(W);
 
-  it('signed recovery: certified without the path; ℓ1 = 1ᵀy/p = the LP optimum', async () => {
+  it('coneNnls: signed recovery certified without the path; ℓ1 = 1ᵀy/p = the LP optimum', async () => {
     const lp = await recoverColumns(P, Y, { method: 'lp' });
-    const fast = await recoverColumns(P, Y);
+    const fast = await recoverColumns(P, Y, { coneNnls: true });
     expectBpOptimal(P, Y, fast, lp);
     for (let c = 0; c < 3; c++) {
       const x = col(fast.W, c), bound = col(Y, c).reduce((a, b) => a + b, 0) / p;
@@ -92,12 +92,23 @@ describe('dense non-negative signals: y = P w with w > 0 everywhere (the cone ca
     expect(Math.min(...stats.map((s) => s.support))).toBeGreaterThan(d);
   });
 
-  it('nonneg recovery and warm starts take the same shortcut', async () => {
-    const nn = await recoverColumns(P, Y, { nonneg: true });
+  it('coneNnls: nonneg recovery and warm starts take the same shortcut', async () => {
+    const nn = await recoverColumns(P, Y, { nonneg: true, coneNnls: true });
     expect(statsOf(nn).every((s) => s.certified && s.pathSteps === 0)).toBe(true);
-    const warm = await recoverColumns(P, Y, { warmStart: nn.W });
+    const warm = await recoverColumns(P, Y, { warmStart: nn.W, coneNnls: true });
     expect(statsOf(warm).every((s) => s.certified)).toBe(true);
     for (let c = 0; c < 3; c++) expect(residual(P, warm.W, Y, c)).toBeLessThan(1e-9);
+  });
+
+  it('default (no coneNnls): the path still reaches the LP optimum', async () => {
+    const lp = await recoverColumns(P, Y, { method: 'lp' });
+    const path = await recoverColumns(P, Y);
+    for (let c = 0; c < 3; c++) {
+      const bound = col(Y, c).reduce((a, b) => a + b, 0) / p;
+      expect(Math.abs(l1(col(path.W, c)) / l1(col(lp.W, c)) - 1), `column ${c}: ℓ1 vs LP`).toBeLessThan(1e-4);
+      expect(Math.abs(l1(col(path.W, c)) / bound - 1)).toBeLessThan(1e-4);
+      expect(residual(P, path.W, Y, c)).toBeLessThan(1e-6);
+    }
   });
 });
 
