@@ -26,18 +26,10 @@ import { transpose, type Matrix } from '../linalg/matrix.js';
 import { cdSweep, gemmNT4 } from './kernels.js';
 import type { ProgressCallback } from './types.js';
 import { alternatingWorkspace, relativeError } from './workspace.js';
+import type { NmfOptions } from './nmf.js';
 
-/** Solver settings for `halsLoop` (already validated). */
-export interface HalsSettings {
-  maxIter: number;
-  tol: number;
-  l1W: number;
-  l1H: number;
-  l2W: number;
-  l2H: number;
-  /** 0 = automatic cap (Gillis & Glineur), otherwise the fixed cap on inner sweeps. */
-  innerSweeps: number;
-}
+/** Solver settings for `halsLoop` (already validated): the NMF options it reads. */
+export type HalsSettings = Pick<NmfOptions, 'maxIter' | 'tol' | 'l1W' | 'l1H' | 'l2W' | 'l2H' | 'innerSweeps'>;
 
 /** Relative decrease of a sweep's change, relative to the first sweep's, that ends the inner loop. */
 const INNER_EPS = 0.1;

@@ -169,20 +169,27 @@ function runEquality(highs: Highs, A: ColumnMatrix, rhs: Float64Array, nonneg: b
     for (let j = 0; j <= n; j++) starts[b * n + j] = b * nnz + A.colPtr[j]!;
   }
   const numCols = blocks * n;
-  const model: ModelData = {
-    numCols, numRows: d,
-    colCost: new Float64Array(numCols).fill(1),
-    colLower: new Float64Array(numCols),
-    colUpper: new Float64Array(numCols).fill(highs.infinity),
-    rowLower: rhs, rowUpper: rhs,
-    matrix: { format: 'csc', numRows: d, numCols, starts, indices, values },
-  };
+  const model = equalityModel(highs, d, rhs, new Float64Array(numCols).fill(1), starts, indices, values);
   const sol = run(highs, model, hopts);
   const x = new Float64Array(n);
   if (sol.colValue) {
     for (let j = 0; j < n; j++) x[j] = nonneg ? Math.max(0, sol.colValue[j]!) : sol.colValue[j]! - sol.colValue[j + n]!;
   }
   return { status: sol.status, x };
+}
+
+/** min colCostᵀ v s.t. M v = rhs, v ≥ 0, with M given in CSC: the form of every LP here. */
+function equalityModel(
+  highs: Highs, d: number, rhs: Float64Array, colCost: Float64Array, starts: Int32Array, indices: Int32Array, values: Float64Array,
+): ModelData {
+  const numCols = colCost.length;
+  return {
+    numCols, numRows: d, colCost,
+    colLower: new Float64Array(numCols),
+    colUpper: new Float64Array(numCols).fill(highs.infinity),
+    rowLower: rhs, rowUpper: rhs,
+    matrix: { format: 'csc', numRows: d, numCols, starts, indices, values },
+  };
 }
 
 /** min ||P x − rhs||₁ + μ Σ||P_j||₁ x_j, x ≥ 0, via slacks s⁺, s⁻ ≥ 0 with P x + s⁺ − s⁻ = rhs. */
@@ -209,13 +216,7 @@ function runL1Fit(highs: Highs, A: ColumnMatrix, rhs: Float64Array, hopts: Highs
     values[nnz + t] = t < d ? 1 : -1;
     starts[n + t + 1] = nnz + t + 1;
   }
-  const model: ModelData = {
-    numCols, numRows: d, colCost,
-    colLower: new Float64Array(numCols),
-    colUpper: new Float64Array(numCols).fill(highs.infinity),
-    rowLower: rhs, rowUpper: rhs,
-    matrix: { format: 'csc', numRows: d, numCols, starts, indices, values },
-  };
+  const model = equalityModel(highs, d, rhs, colCost, starts, indices, values);
   const sol = run(highs, model, hopts);
   const x = new Float64Array(n);
   if (sol.colValue) for (let j = 0; j < n; j++) x[j] = Math.max(0, sol.colValue[j]!);
