@@ -113,18 +113,33 @@ export function truncatedSvd(A: Matrix, r: number, seed = 0, powerIters = 4, ove
 /** Modified Gram–Schmidt on the l columns of a row-major m×l block; returns a new orthonormal block. */
 function orthonormalize(Y: Float64Array, m: number, l: number): Float64Array {
   const Q = Y.slice();
-  for (let c = 0; c < l; c++) {
-    for (let pass = 0; pass < 2; pass++) {
-      for (let q = 0; q < c; q++) {
-        let d = 0;
-        for (let i = 0; i < m; i++) d += Q[i * l + q]! * Q[i * l + c]!;
-        for (let i = 0; i < m; i++) Q[i * l + c]! -= d * Q[i * l + q]!;
+  orthonormalizeColumns(Q, m, l, 2);
+  return Q;
+}
+
+/**
+ * Modified Gram–Schmidt on the columns of F (n×r, row-major) in place, `passes` projection passes
+ * (2 = re-orthogonalised, for bases that must be orthonormal to rounding). A (numerically)
+ * dependent or zero column is left as it is; with more columns than rows the extra ones are only
+ * normalised.
+ */
+export function orthonormalizeColumns(F: Float64Array, n: number, r: number, passes = 1): void {
+  for (let t = 0; t < r; t++) {
+    let orig = 0;
+    for (let i = 0; i < n; i++) orig += F[i * r + t]! * F[i * r + t]!;
+    if (t < n) {
+      for (let pass = 0; pass < passes; pass++) {
+        for (let s = 0; s < t; s++) {
+          let d = 0;
+          for (let i = 0; i < n; i++) d += F[i * r + s]! * F[i * r + t]!;
+          for (let i = 0; i < n; i++) F[i * r + t]! -= d * F[i * r + s]!;
+        }
       }
     }
     let nrm = 0;
-    for (let i = 0; i < m; i++) nrm += Q[i * l + c]! * Q[i * l + c]!;
-    nrm = Math.sqrt(nrm);
-    if (nrm > 1e-300) for (let i = 0; i < m; i++) Q[i * l + c]! /= nrm;
+    for (let i = 0; i < n; i++) nrm += F[i * r + t]! * F[i * r + t]!;
+    if (!(nrm > 1e-20 * orig)) continue;
+    const inv = 1 / Math.sqrt(nrm);
+    for (let i = 0; i < n; i++) F[i * r + t]! *= inv;
   }
-  return Q;
 }

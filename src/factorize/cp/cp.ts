@@ -31,7 +31,7 @@ import { DataError, ShapeMismatchError } from '../../errors.js';
 import { gramCols } from '../../linalg/kernels.js';
 import { matrix, type Matrix } from '../../linalg/matrix.js';
 import { Rng } from '../../linalg/random.js';
-import { cholesky, choleskySolve } from '../../linalg/small.js';
+import { cholesky, choleskySolve, orthonormalizeColumns } from '../../linalg/small.js';
 import type { Tensor3 } from '../../sensing/operator.js';
 import { halsUpdate } from '../kernels.js';
 import type { ProgressCallback } from '../types.js';
@@ -133,26 +133,6 @@ export function checkTensor3(T: Tensor3, where: string, nonNegative: boolean): v
     const k = p % K, j = Math.floor(p / K) % J, i = Math.floor(p / (J * K));
     const rule = Number.isFinite(v) ? 'all entries must be ≥ 0' : 'all entries must be finite';
     throw new DataError(`entry at (${i}, ${j}, ${k}) is ${v}; ${rule}`, where);
-  }
-}
-
-/** Modified Gram–Schmidt on the columns of F (n×r) in place; a (numerically) dependent column is only normalised. */
-function orthonormalizeColumns(F: Float64Array, n: number, r: number): void {
-  for (let t = 0; t < r; t++) {
-    let orig = 0;
-    for (let i = 0; i < n; i++) orig += F[i * r + t]! * F[i * r + t]!;
-    if (t < n) { // with more columns than rows the extra ones are only normalised
-      for (let s = 0; s < t; s++) {
-        let d = 0;
-        for (let i = 0; i < n; i++) d += F[i * r + s]! * F[i * r + t]!;
-        for (let i = 0; i < n; i++) F[i * r + t]! -= d * F[i * r + s]!;
-      }
-    }
-    let nrm = 0;
-    for (let i = 0; i < n; i++) nrm += F[i * r + t]! * F[i * r + t]!;
-    if (!(nrm > 1e-20 * orig)) continue; // leave a dependent / zero column as is
-    const inv = 1 / Math.sqrt(nrm);
-    for (let i = 0; i < n; i++) F[i * r + t]! *= inv;
   }
 }
 
