@@ -20,6 +20,8 @@ Usage:
                      [--n 2000 --m 2000 --r 10 --k K --d D --p 5 --noise 0.1 --iters N --seed S] [--json]
   cfstream experiment genes --input matrix.csv [--rank 10] [--compressions 2,3,...,12]
                      [--recovery fast|lp] [--nmf hals|pgd] [--trials 1] [--no-rf] [--json]
+  cfstream experiment tensor [--n 1000 --m1 60 --m2 40 --r 5 --k 20 --d 200 --noise 0]
+                     [--method fr|rf|full] [--cp nn-hals|als|orth-als] [--recovery fast|lp] [--json]
   cfstream bench factorize [--reps 5] [--rf-reps 3] [--no-lp] [--json]
   cfstream bench recovery [--n 2000 --d 400 --p 5 --k 40 --r 10] [--json]
   cfstream help

@@ -6,7 +6,8 @@
  *   full: T ─CP→ Â, B̂, Ĉ
  *
  * Results carry the weights in Â (B̂ and Ĉ have unit-norm columns), so [[Â, B̂, Ĉ]] is the model.
- * For non-negative CP, RF clips the recovered tensor at 0 before the decomposition (as the matrix RF).
+ * For non-negative CP the tensor being decomposed (T~, the recovered T̂ or T) is clipped at 0 on a
+ * copy first: noise makes a few entries slightly negative (as in the matrix pipeline).
  */
 import type { Matrix } from '../linalg/matrix.js';
 import type { Projection, Tensor3 } from '../sensing/operator.js';
@@ -39,6 +40,12 @@ export interface TensorResult {
 const now = () => performance.now() / 1000;
 const nonnegative = (o: Partial<CpOptions>) => o.method === 'nn-hals' || o.nonneg === true;
 
+/** The tensor a non-negative CP may see: negatives set to 0 on a copy (the input is left alone). */
+function cpInput(T: Tensor3, o: Partial<CpOptions>): Tensor3 {
+  if (!nonnegative(o) || !T.data.some((v) => v < 0)) return T;
+  return { dims: T.dims, data: T.data.map((v) => (v < 0 ? 0 : v)) };
+}
+
 function scaleColumns(F: Matrix, w: Float64Array): Matrix {
   const out = F.data.slice();
   for (let i = 0; i < F.rows; i++) for (let c = 0; c < F.cols; c++) out[i * F.cols + c]! *= w[c]!;
@@ -48,7 +55,7 @@ function scaleColumns(F: Matrix, w: Float64Array): Matrix {
 /** FR on a mode-1-compressed tensor T~ (d×J×K). */
 export async function tensorFactorizeRecover(Tc: Tensor3, P: Projection, o: TensorOptions): Promise<TensorResult> {
   const t0 = now();
-  const fit = cp(Tc, o.cp);
+  const fit = cp(cpInput(Tc, o.cp), o.cp);
   const Ac = scaleColumns(fit.factors[0], fit.weights);
   const t1 = now();
   const rec = await recoverColumns(P, Ac, { ...o.recovery });
@@ -74,7 +81,7 @@ export async function tensorRecoverFactorize(Tc: Tensor3, P: Projection, o: Tens
 /** The uncompressed reference: CP of T itself. */
 export function tensorFull(T: Tensor3, o: TensorOptions): TensorResult {
   const t0 = now();
-  const fit = cp(T, o.cp);
+  const fit = cp(cpInput(T, o.cp), o.cp);
   const t1 = now();
   return {
     method: 'full', A: scaleColumns(fit.factors[0], fit.weights), B: fit.factors[1], C: fit.factors[2],

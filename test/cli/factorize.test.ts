@@ -124,6 +124,17 @@ describe('cfstream misc', () => {
     expect(u.err).toMatch(/unknown command "frobnicate"/);
   });
 
+  it('experiment tensor: FR recovers a planted sparse-mode CP model (Proposition 1) with --json', () => {
+    const r = cli('experiment', 'tensor', '--n', '300', '--m1', '12', '--m2', '10', '--r', '3', '--k', '8', '--d', '80', '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ method: 'fr', n: 300, m1: 12, m2: 10, r: 3, k: 8, d: 80 });
+    for (const key of ['errA', 'errB', 'errC', 'errRecon']) expect(j[key], key).toBeLessThan(0.01);
+    const bad = cli('experiment', 'tensor', '--r', '9', '--d', '5');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--p 5|--r 9 exceeds --d 5/);
+  });
+
   it('experiment synthetic runs one point with --json', () => {
     const r = cli('experiment', 'synthetic', '--n', '300', '--m', '200', '--r', '3', '--k', '10', '--d', '120', '--seed', '3', '--json');
     expect(r.code, r.err).toBe(0);
