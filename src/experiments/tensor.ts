@@ -15,18 +15,12 @@ import {
   tensorFactorizeRecover, tensorFull, tensorRecoverFactorize, tensorRelError, type TensorResult,
 } from '../compressed/tensor.js';
 import type { StageSeconds } from '../compressed/pipeline.js';
+import type { SyntheticSetting } from './synthetic.js';
 
-/** Options of the tensor experiment. */
-export interface TensorExperimentOptions {
-  n: number;
+/** Options of the tensor experiment: the synthetic setting with two sample modes m1 × m2. */
+export interface TensorExperimentOptions extends Omit<SyntheticSetting, 'm'> {
   m1: number;
   m2: number;
-  r: number;
-  k: number;
-  d: number;
-  p: number;
-  noise: number;
-  seed: number;
   method: 'fr' | 'rf' | 'full';
   recovery: RecoveryMethod;
   cpMethod: CpMethod;
@@ -34,9 +28,10 @@ export interface TensorExperimentOptions {
 }
 
 /** One result row. */
-export interface TensorExperimentRow {
+export interface TensorExperimentRow extends Omit<SyntheticSetting, 'm'> {
   method: 'fr' | 'rf' | 'full';
-  n: number; m1: number; m2: number; r: number; k: number; d: number; p: number; noise: number; seed: number;
+  m1: number;
+  m2: number;
   /** Matched errors of the unit-norm columns of each factor. */
   errA: number;
   errB: number;
