@@ -9,7 +9,7 @@
  * For non-negative CP the tensor being decomposed (T~, the recovered T̂ or T) is clipped at 0 on a
  * copy first: noise makes a few entries slightly negative (as in the matrix pipeline).
  */
-import type { Matrix } from '../linalg/matrix.js';
+import { scaleColumns, type Matrix } from '../linalg/matrix.js';
 import type { Projection, Tensor3 } from '../sensing/operator.js';
 import { recoverColumns, type RecoveryOptions } from '../recovery/index.js';
 import { cp, cpErrorSq, tensorNormSq, type CpOptions } from '../factorize/cp/index.js';
@@ -44,12 +44,6 @@ const nonnegative = (o: Partial<CpOptions>) => o.method === 'nn-hals' || o.nonne
 function cpInput(T: Tensor3, o: Partial<CpOptions>): Tensor3 {
   if (!nonnegative(o) || !T.data.some((v) => v < 0)) return T;
   return { dims: T.dims, data: T.data.map((v) => (v < 0 ? 0 : v)) };
-}
-
-function scaleColumns(F: Matrix, w: Float64Array): Matrix {
-  const out = F.data.slice();
-  for (let i = 0; i < F.rows; i++) for (let c = 0; c < F.cols; c++) out[i * F.cols + c]! *= w[c]!;
-  return { rows: F.rows, cols: F.cols, data: out };
 }
 
 /** FR on a mode-1-compressed tensor T~ (d×J×K). */

@@ -5,7 +5,7 @@
  * compared with the truth after unit-norm columns and a sign-invariant optimal matching.
  * Seeds: data from `seed`, P from `seed + 1`, the CP start from `seed + 2`.
  */
-import { matrix, type Matrix } from '../linalg/matrix.js';
+import { clone, matrix, normalizeColumnsInPlace, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/random.js';
 import { makeProjection } from '../sensing/index.js';
 import { cpReconstruct, type CpMethod } from '../factorize/cp/index.js';
@@ -44,14 +44,9 @@ export interface TensorExperimentRow extends Omit<SyntheticSetting, 'm'> {
 }
 
 function unitColumns(F: Matrix): Matrix {
-  const out = F.data.slice();
-  for (let c = 0; c < F.cols; c++) {
-    let s = 0;
-    for (let i = 0; i < F.rows; i++) s += out[i * F.cols + c]! ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let i = 0; i < F.rows; i++) out[i * F.cols + c]! *= inv;
-  }
-  return { rows: F.rows, cols: F.cols, data: out };
+  const U = clone(F);
+  normalizeColumnsInPlace(U.data, U.rows, U.cols);
+  return U;
 }
 
 /** Runs one point. */

@@ -82,3 +82,19 @@ export function assertShape(name: string, a: Matrix, rows: number, cols: number)
     throw new ShapeMismatchError(name, `${rows}x${cols}`, `${a.rows}x${a.cols}`);
   }
 }
+
+/** Scales each column of a row-major rows×cols array to unit ℓ2 norm in place (zero columns stay); returns the old norms. */
+export function normalizeColumnsInPlace(data: Float64Array, rows: number, cols: number): Float64Array {
+  const norms = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) norms[c]! += data[i * cols + c]! ** 2;
+  for (let c = 0; c < cols; c++) norms[c] = Math.sqrt(norms[c]!);
+  for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) if (norms[c]! > 0) data[i * cols + c]! /= norms[c]!;
+  return norms;
+}
+
+/** A copy of A with column c multiplied by s[c]. */
+export function scaleColumns(A: Matrix, s: ArrayLike<number>): Matrix {
+  const out = A.data.slice();
+  for (let i = 0; i < A.rows; i++) for (let c = 0; c < A.cols; c++) out[i * A.cols + c]! *= s[c]!;
+  return { rows: A.rows, cols: A.cols, data: out };
+}

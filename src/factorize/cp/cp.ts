@@ -29,7 +29,7 @@
  */
 import { DataError, ShapeMismatchError } from '../../errors.js';
 import { gramCols } from '../../linalg/kernels.js';
-import { matrix, type Matrix } from '../../linalg/matrix.js';
+import { matrix, normalizeColumnsInPlace, type Matrix } from '../../linalg/matrix.js';
 import { Rng } from '../../linalg/random.js';
 import { cholesky, choleskySolve, orthonormalizeColumns } from '../../linalg/small.js';
 import type { Tensor3 } from '../../sensing/operator.js';
@@ -257,14 +257,8 @@ export function cp(T: Tensor3, options?: Partial<CpOptions>, onProgress?: Progre
   // TensorLy's cp_normalize: unit-norm columns, scales into the weights.
   const weights = new Float64Array(r).fill(1);
   for (let n = 0; n < 3; n++) {
-    const f = F[n as CpMode], rows = dims[n as CpMode];
-    for (let t = 0; t < r; t++) {
-      let s = 0;
-      for (let i = 0; i < rows; i++) s += f[i * r + t]! * f[i * r + t]!;
-      const nrm = Math.sqrt(s);
-      weights[t]! *= nrm;
-      if (nrm > 0) for (let i = 0; i < rows; i++) f[i * r + t]! /= nrm;
-    }
+    const norms = normalizeColumnsInPlace(F[n as CpMode], dims[n as CpMode], r);
+    for (let t = 0; t < r; t++) weights[t]! *= norms[t]!;
   }
   return {
     weights,
