@@ -5,6 +5,12 @@
 import { factorize, type FactorizeOptions } from '../factorize/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 
+/** `x` itself if it has no negative entry, else a copy with negatives set to 0 (the input is left alone). */
+export function withoutNegatives(x: Float64Array): Float64Array {
+  for (let i = 0; i < x.length; i++) if (x[i]! < 0) return x.map((v) => (v < 0 ? 0 : v));
+  return x;
+}
+
 /** Which factorization runs in the chosen domain. */
 export type Solver = 'nmf' | 'spca';
 
@@ -35,9 +41,7 @@ export function fitFactorization(X: Matrix, spec: FactorizationSpec, onProgress?
   let options: FactorizeOptions;
   let data = X;
   if (spec.solver === 'nmf') {
-    let neg = false;
-    for (let i = 0; i < X.data.length; i++) if (X.data[i]! < 0) { neg = true; break; }
-    if (neg) data = { rows: X.rows, cols: X.cols, data: X.data.map((v) => (v < 0 ? 0 : v)) };
+    data = { rows: X.rows, cols: X.cols, data: withoutNegatives(X.data) };
     options = { solver: 'nmf', rank: spec.rank, seed: spec.seed, nmfSolver: spec.nmfAlgorithm ?? 'hals', ...(iters ? { maxIter: iters } : {}) };
   } else {
     options = { solver: 'spca', rank: spec.rank, seed: spec.seed, ...(iters ? { maxIter: iters } : {}), ...(spec.alpha !== undefined ? { alpha: spec.alpha } : {}) };

@@ -14,6 +14,7 @@ import type { Projection, Tensor3 } from '../sensing/operator.js';
 import { recoverColumns, type RecoveryOptions } from '../recovery/index.js';
 import { cp, cpErrorSq, tensorNormSq, type CpOptions } from '../factorize/cp/index.js';
 import type { StageSeconds } from './pipeline.js';
+import { withoutNegatives } from './factorization.js';
 
 /** Options of a compressed tensor decomposition. */
 export interface TensorOptions {
@@ -42,8 +43,7 @@ const nonnegative = (o: Partial<CpOptions>) => o.method === 'nn-hals' || o.nonne
 
 /** The tensor a non-negative CP may see: negatives set to 0 on a copy (the input is left alone). */
 function cpInput(T: Tensor3, o: Partial<CpOptions>): Tensor3 {
-  if (!nonnegative(o) || !T.data.some((v) => v < 0)) return T;
-  return { dims: T.dims, data: T.data.map((v) => (v < 0 ? 0 : v)) };
+  return nonnegative(o) ? { dims: T.dims, data: withoutNegatives(T.data) } : T;
 }
 
 /** FR on a mode-1-compressed tensor T~ (d×J×K). */
