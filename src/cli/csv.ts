@@ -107,6 +107,12 @@ export function parseMatrixCsv(text: string, source = 'input'): LabelledMatrix {
   return result;
 }
 
+/** Where matrix entry `index` (row-major) stands in the file: `source:line, column c` (1-based, labels counted). */
+export function cellWhere(parsed: LabelledMatrix, index: number, source: string): string {
+  const i = Math.floor(index / parsed.matrix.cols), j = index % parsed.matrix.cols;
+  return `${source}:${i + (parsed.colLabels ? 2 : 1)}, column ${j + (parsed.rowLabels ? 2 : 1)}`;
+}
+
 /** Formats a matrix as CSV with optional header and row labels (17 significant digits). */
 export function formatMatrixCsv(M: Matrix, colLabels?: string[], rowLabels?: string[]): string {
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);

@@ -11,9 +11,9 @@ export interface Progress {
   done(): void;
 }
 
-/** Creates a progress bar labelled `label`; a no-op unless `stream` is a TTY. */
-export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY) return { update() {}, done() {} };
+/** Creates a progress bar labelled `label`; a no-op unless `enabled` and `stream` is a TTY. */
+export function progress(label: string, enabled = true, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!enabled || !stream.isTTY) return { update() {}, done() {} };
   let last = 0;
   const width = 28;
   const draw = (f: number, text = '') => {

@@ -5,7 +5,8 @@ import type { RecoveryMethod } from '../../recovery/index.js';
 import { FIG2_DS, FIG2_KS, runSyntheticPoint, type SyntheticRow } from '../../experiments/synthetic.js';
 import { runGenes, runGenesClustering } from '../../experiments/genes.js';
 import { choice, choices, num, numList, parseFlags, UsageError } from '../args.js';
-import { parseMatrixCsv } from '../csv.js';
+import { cellWhere, parseMatrixCsv } from '../csv.js';
+import { DataError } from '../../errors.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
 import { readText } from './factorize.js';
@@ -89,9 +90,8 @@ async function genes(argv: string[]): Promise<number> {
   if (!v.input) throw new UsageError('experiment genes: --input matrix.csv is required');
   const parsed = parseMatrixCsv(readText(v.input), v.input);
   const M = parsed.matrix;
-  for (let t = 0; t < M.data.length; t++) {
-    if (M.data[t]! < 0) throw new UsageError(`${v.input}: negative entry at row ${Math.floor(t / M.cols) + 1}, column ${(t % M.cols) + 1} — the genes experiment runs NMF and needs non-negative data`);
-  }
+  const neg = M.data.findIndex((x) => x < 0);
+  if (neg >= 0) throw new DataError(`negative entry ${M.data[neg]} — the genes experiment runs NMF and needs non-negative data`, cellWhere(parsed, neg, v.input));
   const rank = num('rank', v.rank, { int: true, min: 1, def: 10 });
   if (rank > Math.min(M.rows, M.cols)) throw new UsageError(`--rank ${rank} exceeds min(n, m) = ${Math.min(M.rows, M.cols)} of ${v.input}`);
   const compressions = numList('compressions', v.compressions, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], { min: 1.0001 });

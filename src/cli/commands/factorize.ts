@@ -8,7 +8,7 @@ import { reconstructionError } from '../../compressed/metrics.js';
 import type { Solver } from '../../compressed/factorization.js';
 import type { RecoveryMethod } from '../../recovery/index.js';
 import { choice, num, parseFlags, UsageError } from '../args.js';
-import { formatMatrixCsv, parseMatrixCsv } from '../csv.js';
+import { cellWhere, formatMatrixCsv, parseMatrixCsv } from '../csv.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
 
@@ -83,12 +83,10 @@ export async function factorizeCommand(argv: string[]): Promise<number> {
   }
   let clipped = 0;
   if (solver === 'nmf') {
-    const firstRow = parsed.colLabels ? 2 : 1, firstCol = parsed.rowLabels ? 2 : 1;
     for (let t = 0; t < M.data.length; t++) {
       if (M.data[t]! < 0) {
         if (!v.clip) {
-          const i = Math.floor(t / m), j = t % m;
-          throw new DataError(`negative entry ${M.data[t]} — NMF needs non-negative data (pass --clip to set negatives to 0)`, `${file}:${i + firstRow}, column ${j + firstCol}`);
+          throw new DataError(`negative entry ${M.data[t]} — NMF needs non-negative data (pass --clip to set negatives to 0)`, cellWhere(parsed, t, file));
         }
         M.data[t] = 0;
         clipped++;
@@ -97,7 +95,7 @@ export async function factorizeCommand(argv: string[]): Promise<number> {
     if (clipped) process.stderr.write(`cfstream: --clip set ${clipped} negative entries of ${file} to 0\n`);
   }
 
-  const bar = v.json ? progress('', { isTTY: false } as NodeJS.WriteStream) : progress(`factorize ${method}`);
+  const bar = progress(`factorize ${method}`, !v.json);
   const res = await runCompressed(M, method === 'full' ? undefined : { ensemble: 'sparse-binary', n, d, p, seed: seed + 1 }, {
     method,
     factorization: { solver, rank, seed: seed + 2, nmfAlgorithm, iters, alpha },
