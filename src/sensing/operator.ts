@@ -99,3 +99,33 @@ export function makeProjection(specIn: ProjectionSpec): Projection {
     },
   };
 }
+
+/**
+ * Reorders a tensor's modes: mode t of the result is mode `order[t]` of T (numpy's
+ * `transpose(T, order)`). Used to bring the mode being compressed to the front.
+ */
+export function permuteModes(T: Tensor3, order: readonly [number, number, number]): Tensor3 {
+  const sorted = [...order].sort();
+  if (sorted.join() !== '0,1,2') throw new ShapeMismatchError('permuteModes: order', 'a permutation of [0, 1, 2]', `[${order.join(', ')}]`);
+  const [I, J, K] = T.dims;
+  const dims = [T.dims[order[0]]!, T.dims[order[1]]!, T.dims[order[2]]!] as const;
+  const strides = [J * K, K, 1];
+  const s0 = strides[order[0]]!, s1 = strides[order[1]]!, s2 = strides[order[2]]!;
+  const out = new Float64Array(I * J * K);
+  const x = T.data;
+  let q = 0;
+  for (let a = 0; a < dims[0]; a++) {
+    for (let b = 0; b < dims[1]; b++) {
+      const base = a * s0 + b * s1;
+      for (let c = 0; c < dims[2]; c++) out[q++] = x[base + c * s2]!;
+    }
+  }
+  return { dims, data: out };
+}
+
+/** The order that undoes `permuteModes(·, order)`. */
+export function inversePermutation(order: readonly [number, number, number]): [number, number, number] {
+  const inv: [number, number, number] = [0, 0, 0];
+  order.forEach((m, t) => { inv[m] = t; });
+  return inv;
+}
