@@ -1,6 +1,7 @@
 /**
  * Factorizations of X (d×m, columns = samples) ≈ W (d×r) · H (r×m): NMF (HALS, the paper's
- * projected gradient), sparse PCA, their estimators and the factor-update kernels they share.
+ * projected gradient), sparse PCA, their estimators and the factor-update kernels they share;
+ * CP for 3-way tensors (cp/) with its estimator `CP`.
  */
 export type { ProgressCallback } from './types.js';
 export {
@@ -22,3 +23,7 @@ export { pgdLoop, PGD_BETA, PGD_MAX_TRIALS, type PgdSettings } from './pgd.js';
 export {
   resolveOptions, checkMatrix, checkRank, describeConstraint, satisfies, type Constraint, type ConstraintTable,
 } from './validate.js';
+export {
+  CP, cp, resolveCpOptions, CP_METHODS, DEFAULT_CP_OPTIONS,
+  type CpComponents, type CpState, type CpMethod, type CpOptions, type CpResult,
+} from './cp/index.js';

@@ -7,3 +7,4 @@ export {
   checkCpShapes, cpErrorSq, cpInnerWithTensor, cpNormSq, cpNormSqFromGrams, cpReconstruct, hadamardInto,
   innerFromMttkrp, mttkrp, mttkrpInto, tensorNormSq, type CpFactors, type CpMode,
 } from './mttkrp.js';
+export { CP, type CpComponents, type CpState } from './estimator.js';
