@@ -210,7 +210,13 @@ export class EdfReader {
 
   /** Opens a file and parses its header (DataError naming the file and field if malformed). */
   static async open(path: string): Promise<EdfReader> {
-    const fh = await open(path, 'r');
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new DataError(`cannot open: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`, path);
+    }
     try {
       const size = (await fh.stat()).size;
       const fixed = Buffer.alloc(Math.min(256, size));

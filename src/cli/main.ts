@@ -2,12 +2,11 @@
  * The `cfstream` command. Each subcommand parses its flags, validates them up front and prints
  * either a table for people or, with `--json`, one JSON document on stdout (logs and progress go
  * to stderr). User errors exit with code 2 and one line naming the problem and where it was found.
+ * Commands are imported when used, so `help` or a light command on an edge device does not load
+ * the solvers (HiGHS' WebAssembly, the FFT) it never calls.
  */
 import { DataError, InvalidOptionError, ShapeMismatchError, SolverError } from '../errors.js';
 import { UsageError } from './args.js';
-import { factorizeCommand } from './commands/factorize.js';
-import { experimentCommand } from './commands/experiment.js';
-import { benchCommand } from './commands/bench.js';
 
 const HELP = `cfstream — compressed factorization of compressively-sensed data
 
@@ -22,6 +21,12 @@ Usage:
                      [--recovery fast|lp] [--nmf hals|pgd] [--trials 1] [--no-rf] [--json]
   cfstream experiment tensor [--n 1000 --m1 60 --m2 40 --r 5 --k 20 --d 200 --noise 0]
                      [--method fr|rf|full] [--cp nn-hals|als|orth-als] [--recovery fast|lp] [--json]
+  cfstream experiment eeg --input file.edf [--window 1 --hop 0.5 --fmin 0 --fmax 40 --scale magnitude|power]
+                     [--rank 10] [--compressions 2,3,4,5,6] [--rf 2,5 | --no-rf]
+                     [--mode time|frequency|channel] [--basis identity|dct] [--recovery lp|fast]
+                     [--cp nn-hals|orth-als|als] [--iters 500] [--json] [--plot out.svg]
+  cfstream experiment seizure [--hours 2] [--bursts 8] [--compression 5] [--channels 32 --freq-bins 40]
+                     [--rank R] [--recovery fast|lp] [--cp nn-hals|orth-als|als] [--no-rf] [--json] [--plot out.svg]
   cfstream bench factorize [--reps 5] [--rf-reps 3] [--no-lp] [--json]
   cfstream bench recovery [--n 2000 --d 400 --p 5 --k 40 --r 10] [--json]
   cfstream help
@@ -35,11 +40,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'factorize':
-        return await factorizeCommand(rest);
+        return await (await import('./commands/factorize.js')).factorizeCommand(rest);
       case 'experiment':
-        return await experimentCommand(rest);
+        return await (await import('./commands/experiment.js')).experimentCommand(rest);
       case 'bench':
-        return await benchCommand(rest);
+        return await (await import('./commands/bench.js')).benchCommand(rest);
       case undefined:
       case 'help':
       case '--help':

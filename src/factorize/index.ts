@@ -27,3 +27,4 @@ export {
   CP, cp, resolveCpOptions, CP_METHODS, DEFAULT_CP_OPTIONS,
   type CpComponents, type CpState, type CpMethod, type CpOptions, type CpResult,
 } from './cp/index.js';
+export { OnlineNMF, resolveOnlineNmfOptions, DEFAULT_ONLINE_NMF_OPTIONS, ONLINE_NMF_CONSTRAINTS, ONLINE_NMF_MAX_BATCH, ONLINE_NMF_FIT_BATCH, ONLINE_NMF_UPDATE_FRAMES, type OnlineNmfOptions, type OnlineNmfState, type OnlineNmfRuntime } from './online/nmf.js';

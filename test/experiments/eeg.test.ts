@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchedModeCorrelation, runEegExperiment } from '../../src/experiments/eeg.js';
+import { matchedModeCorrelation, perModeCorrelation, runEegExperiment } from '../../src/experiments/eeg.js';
 import { cpReconstruct } from '../../src/factorize/cp/index.js';
 import { matrix, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/linalg/random.js';
@@ -40,6 +40,11 @@ describe('EEG experiment', () => {
     expect(mixed.frequency).toBeCloseTo(1, 12);
     expect(mixed.channel).toBeLessThan(0.95);
     expect(() => matchedModeCorrelation(F, [F[0], F[1], dense(9, 3)])).toThrow(/10×3/);
+    // Mode by mode, a time factor permuted differently from the others still scores 1; jointly it cannot.
+    const split: [Matrix, Matrix, Matrix] = [permuteColumns(F[0], [1, 2, 0]), permuteColumns(F[1], perm), permuteColumns(F[2], perm)];
+    expect(perModeCorrelation(F, split).time).toBeCloseTo(1, 12);
+    const joint = matchedModeCorrelation(F, split);
+    expect(Math.min(joint.time, joint.frequency, joint.channel)).toBeLessThan(0.999);
   });
 
   it('compressing a mode whose factors are sparse: FR and RF reproduce the uncompressed model', async () => {
@@ -58,6 +63,7 @@ describe('EEG experiment', () => {
     for (const m of [row.fr, row.rf!]) {
       expect(m.error).toBeLessThan(0.01);
       expect(Math.min(m.correlation.time, m.correlation.frequency, m.correlation.channel)).toBeGreaterThan(0.999);
+      expect(Math.min(m.jointCorrelation.time, m.jointCorrelation.frequency, m.jointCorrelation.channel)).toBeGreaterThan(0.999);
     }
     expect(row.fr.seconds.recover).toBeGreaterThan(0);
   });

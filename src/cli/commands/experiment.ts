@@ -1,4 +1,4 @@
-/** `cfstream experiment synthetic|genes`: the paper's matrix experiments. */
+/** `cfstream experiment synthetic|genes|tensor|eeg|seizure`: the paper's experiments. */
 import type { Method } from '../../compressed/pipeline.js';
 import type { Solver } from '../../compressed/factorization.js';
 import type { RecoveryMethod } from '../../recovery/index.js';
@@ -18,7 +18,8 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (name === 'synthetic') return synthetic(rest);
   if (name === 'genes') return genes(rest);
   if (name === 'tensor') return tensor(rest);
-  throw new UsageError(`experiment: unknown experiment ${JSON.stringify(name ?? '')}; expected synthetic, genes or tensor`);
+  if (name === 'eeg') return (await import('./eeg.js')).eegCommand(rest);
+  throw new UsageError(`experiment: unknown experiment ${JSON.stringify(name ?? '')}; expected synthetic, genes, tensor, eeg or seizure`);
 }
 
 const SYN_FLAGS = {
