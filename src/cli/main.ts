@@ -26,7 +26,8 @@ Usage:
                      [--mode time|frequency|channel] [--basis identity|dct] [--recovery lp|fast]
                      [--cp nn-hals|orth-als|als] [--iters 500] [--json] [--plot out.svg]
   cfstream experiment seizure [--hours 2] [--bursts 8] [--compression 5] [--channels 32 --freq-bins 40]
-                     [--rank R] [--recovery fast|lp] [--cp nn-hals|orth-als|als] [--no-rf] [--json] [--plot out.svg]
+                     [--rank 7] [--p 5] [--recovery fast|lp] [--cp orth-als|nn-hals|als] [--iters 15]
+                     [--no-rf] [--seed S] [--json] [--plot out.svg]
   cfstream bench factorize [--reps 5] [--rf-reps 3] [--no-lp] [--json]
   cfstream bench recovery [--n 2000 --d 400 --p 5 --k 40 --r 10] [--json]
   cfstream help

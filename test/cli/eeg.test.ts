@@ -39,6 +39,14 @@ describe('cfstream experiment eeg', () => {
     expect(svg).toContain('S001R01.edf');
   });
 
+  it('plots without RF rows when --no-rf is given', () => {
+    const plot = join(dir, 'norf.svg');
+    const r = cli('--input', fixture, '--compressions', '4', '--no-rf', '--rank', '3', '--iters', '20', '--fmax', '10', '--recovery', 'fast', '--plot', plot);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/\|\s+4 \|/);
+    expect(readFileSync(plot, 'utf8')).not.toContain('>RF<');
+  });
+
   it('rejects bad flags and bad files with one line and exit code 2', () => {
     const cases: [string[], RegExp][] = [
       [[], /--input file.edf is required/],

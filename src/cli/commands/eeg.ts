@@ -99,7 +99,7 @@ function writePlot(path: string, res: EegResult, input: string): void {
       title: 'normalised reconstruction error', xLabel: 'compression n/d', yLabel: 'error', xTicks: x,
       series: [
         { label: 'FR', x, y: res.rows.map((r) => r.fr.error) },
-        { label: 'RF', x: rfRows.map((r) => r.compression), y: rfRows.map((r) => r.rf!.error) },
+        ...(rfRows.length ? [{ label: 'RF', x: rfRows.map((r) => r.compression), y: rfRows.map((r) => r.rf!.error) }] : []),
         { label: 'uncompressed', x: [x[0]!, x[x.length - 1]!], y: [res.full.error, res.full.error], dashed: true },
       ],
     },

@@ -19,6 +19,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (name === 'genes') return genes(rest);
   if (name === 'tensor') return tensor(rest);
   if (name === 'eeg') return (await import('./eeg.js')).eegCommand(rest);
+  if (name === 'seizure') return (await import('./seizure.js')).seizureCommand(rest);
   throw new UsageError(`experiment: unknown experiment ${JSON.stringify(name ?? '')}; expected synthetic, genes, tensor, eeg or seizure`);
 }
 
