@@ -24,7 +24,7 @@ Usage:
   cfstream experiment eeg --input file.edf [--window 1 --hop 0.5 --fmin 0 --fmax 40 --scale magnitude|power]
                      [--rank 10] [--compressions 2,3,4,5,6] [--rf 2,5 | --no-rf]
                      [--mode time|frequency|channel] [--basis identity|dct] [--recovery lp|fast]
-                     [--cp nn-hals|orth-als|als] [--iters 500] [--json] [--plot out.svg]
+                     [--cp nn-hals|orth-als|als] [--iters 500] [--refit 10] [--json] [--plot out.svg]
   cfstream experiment seizure [--hours 2] [--bursts 8] [--compression 5] [--channels 32 --freq-bins 40]
                      [--rank 7] [--p 5] [--recovery fast|lp] [--cp orth-als|nn-hals|als] [--iters 15]
                      [--no-rf] [--seed S] [--json] [--plot out.svg]

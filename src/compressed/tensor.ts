@@ -13,11 +13,13 @@
  * smooth rather than sparse (src/sensing/basis.ts).
  */
 import { InvalidOptionError } from '../errors.js';
-import { scaleColumns, type Matrix } from '../linalg/matrix.js';
+import { clone, normalizeColumnsInPlace, scaleColumns, type Matrix } from '../linalg/matrix.js';
+import { gramCols } from '../linalg/kernels.js';
+import { cdSweep } from '../factorize/kernels.js';
 import type { Projection, Tensor3 } from '../sensing/operator.js';
 import { inBasis, type BasisName } from '../sensing/basis.js';
 import { recoverColumns, type RecoveryOptions } from '../recovery/index.js';
-import { cp, cpErrorSq, tensorNormSq, type CpOptions } from '../factorize/cp/index.js';
+import { cp, cpErrorSq, hadamardInto, mttkrpInto, tensorNormSq, type CpOptions } from '../factorize/cp/index.js';
 import type { StageSeconds } from './pipeline.js';
 import { withoutNegatives } from './factorization.js';
 
@@ -29,6 +31,12 @@ export interface TensorOptions {
   recovery?: RecoveryOptions;
   /** 'identity'. The basis the mode-1 signals are sparse in: recovery finds s with x = Ψ s (src/sensing/basis.ts). */
   basis?: BasisName;
+  /**
+   * 0. FR only, beyond the paper: after recovery, this many sweeps re-fit B and C to the compressed
+   * tensor with the recovered factor held fixed (T~ ≈ [[P·Â, B, C]]), so the uncompressed modes
+   * absorb the recovery error instead of keeping the compressed CP's view. Uses only T~ and P.
+   */
+  refit?: number;
 }
 
 /** A fitted tensor model in the original domain. */
@@ -75,6 +83,34 @@ async function recoverMode1(P: Projection, Y: Matrix, o: TensorOptions): Promise
   return X;
 }
 
+/**
+ * Coordinate-descent sweeps (HALS when non-negative) on B and C for T~ ≈ [[Ap, B, C]] with Ap = P·Â
+ * fixed; B, C are then scaled to unit-norm columns and their norms moved into Â (in place).
+ */
+function refitOtherModes(Tc: Tensor3, Ap: Matrix, A: Matrix, B0: Matrix, C0: Matrix, sweeps: number, nonneg: boolean): { B: Matrix; C: Matrix } {
+  const r = A.cols;
+  const B = clone(B0), C = clone(C0);
+  const G0 = new Float64Array(r * r), GB = new Float64Array(r * r), GC = new Float64Array(r * r), V = new Float64Array(r * r);
+  const M = new Float64Array(Math.max(B.rows, C.rows) * r), tmp = new Float64Array(r);
+  gramCols(Ap.data, Ap.rows, r, G0);
+  gramCols(C.data, C.rows, r, GC);
+  for (let s = 0; s < sweeps; s++) {
+    mttkrpInto(Tc, Ap.data, B.data, C.data, r, 1, M, tmp);
+    hadamardInto(G0, GC, r, V);
+    cdSweep(B.data, M, V, B.rows, r, 0, 0, nonneg, 0, 0);
+    gramCols(B.data, B.rows, r, GB);
+    mttkrpInto(Tc, Ap.data, B.data, C.data, r, 2, M, tmp);
+    hadamardInto(G0, GB, r, V);
+    cdSweep(C.data, M, V, C.rows, r, 0, 0, nonneg, 0, 0);
+    gramCols(C.data, C.rows, r, GC);
+  }
+  const nb = normalizeColumnsInPlace(B.data, B.rows, r), nc = normalizeColumnsInPlace(C.data, C.rows, r);
+  const w = new Float64Array(r);
+  for (let t = 0; t < r; t++) w[t] = nb[t]! * nc[t]!;
+  for (let i = 0; i < A.rows; i++) for (let t = 0; t < r; t++) A.data[i * r + t]! *= w[t]!;
+  return { B, C };
+}
+
 /** FR on a mode-1-compressed tensor T~ (d×J×K). */
 export async function tensorFactorizeRecover(Tc: Tensor3, P: Projection, o: TensorOptions): Promise<TensorResult> {
   checkRank(Tc, o, 'tensorFactorizeRecover');
@@ -83,9 +119,11 @@ export async function tensorFactorizeRecover(Tc: Tensor3, P: Projection, o: Tens
   const Ac = scaleColumns(fit.factors[0], fit.weights);
   const t1 = now();
   const A = await recoverMode1(P, Ac, o);
+  let B = fit.factors[1], C = fit.factors[2];
+  if ((o.refit ?? 0) > 0) ({ B, C } = refitOtherModes(Tc, P.applyColumns(A), A, B, C, o.refit!, nonnegative(o.cp)));
   const t2 = now();
   return {
-    method: 'fr', A, B: fit.factors[1], C: fit.factors[2], Ac,
+    method: 'fr', A, B, C, Ac,
     seconds: { compress: 0, factorize: t1 - t0, recover: t2 - t1, total: t2 - t0 },
   };
 }

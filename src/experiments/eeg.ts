@@ -60,6 +60,8 @@ export interface EegOptions {
   tol: number;
   /** ['lp'] recovery solver (the instances are small; the LP is exact basis pursuit). */
   recovery: RecoveryMethod;
+  /** [10] FR: sweeps re-fitting the uncompressed modes to T~ with the recovered factor fixed (0 = the paper's FR; see TensorOptions.refit). */
+  refit: number;
   /** Progress: fraction done and a label. */
   onProgress?: (fraction: number, label: string) => void;
 }
@@ -160,6 +162,7 @@ export async function runEegExperiment(T: Tensor3, o: EegOptions): Promise<EegRe
     cp: { rank: o.rank, method: o.cpMethod, nonneg: true, maxIter: o.maxIter, tol: o.tol, seed: o.seed + 2 },
     recovery: { method: o.recovery },
     basis: o.basis,
+    refit: o.refit,
   });
   const steps = 1 + o.compressions.length + o.compressions.filter((c) => o.rfAt.includes(c)).length;
   let done = 0;

@@ -20,7 +20,7 @@ const FLAGS = {
   input: { type: 'string' }, window: { type: 'string' }, hop: { type: 'string' }, fmin: { type: 'string' }, fmax: { type: 'string' },
   scale: { type: 'string' }, rank: { type: 'string' }, compressions: { type: 'string' }, rf: { type: 'string' }, 'no-rf': { type: 'boolean' },
   mode: { type: 'string' }, basis: { type: 'string' }, p: { type: 'string' }, cp: { type: 'string' }, iters: { type: 'string' },
-  recovery: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, plot: { type: 'string' },
+  recovery: { type: 'string' }, refit: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, plot: { type: 'string' },
 } as const;
 
 /** Entry point of `experiment eeg`; returns the exit code. */
@@ -46,6 +46,7 @@ export async function eegCommand(argv: string[]): Promise<number> {
   const cpMethod = choice('cp', v.cp, ['nn-hals', 'orth-als', 'als'] as const, 'nn-hals');
   const maxIter = num('iters', v.iters, { int: true, min: 1, def: 500 });
   const recovery = choice<RecoveryMethod>('recovery', v.recovery, ['lp', 'fast'], 'lp');
+  const refit = num('refit', v.refit, { int: true, min: 0, def: 10 });
   const seed = num('seed', v.seed, { int: true, def: 0 });
 
   const edf = await readEdfSignals(v.input);
@@ -63,18 +64,18 @@ export async function eegCommand(argv: string[]): Promise<number> {
 
   const bar = progress('eeg', !v.json);
   const res = await runEegExperiment(tensor, {
-    rank, compressions, rfAt, mode, basis, p, seed, cpMethod, maxIter, tol: 1e-6, recovery,
+    rank, compressions, rfAt, mode, basis, p, seed, cpMethod, maxIter, tol: 1e-6, recovery, refit,
     onProgress: (f, label) => bar.update(f, label),
   });
   bar.done();
   if (v.plot) writePlot(v.plot, res, v.input);
   if (v.json) {
-    printJson({ input: v.input, rate, stft, cp: cpMethod, recovery, p, seed, ...res });
+    printJson({ input: v.input, rate, stft, cp: cpMethod, recovery, refit, p, seed, ...res });
     return 0;
   }
   const [I, J, K] = res.dims;
   process.stdout.write(`eeg: ${v.input}, tensor ${I} time × ${J} frequency × ${K} channel (${stft.window} s ${stft.scale} Hann windows, hop ${stft.hop} s, ${stft.fmin}–${stft.fmax} Hz); ` +
-    `rank ${rank} CP ${cpMethod}, ${mode} mode compressed, ${basis} basis, ${recovery} recovery, p=${p}, seed ${seed}\n`);
+    `rank ${rank} CP ${cpMethod}, ${mode} mode compressed, ${basis} basis, ${recovery} recovery, FR refit ${refit} sweeps, p=${p}, seed ${seed}\n`);
   process.stdout.write(`uncompressed CP error ${fmt(res.full.error)} (${fmt(res.full.seconds, 1)} s)\n`);
   const cell = (x: number | undefined) => (x === undefined ? '—' : fmt(x));
   process.stdout.write(table(
