@@ -14,7 +14,8 @@ const FLAGS = {
 /** Entry point: dispatches on the benchmark name. */
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name !== 'factorize' && name !== 'recovery') throw new UsageError(`bench: unknown benchmark ${JSON.stringify(name ?? '')}; expected factorize or recovery`);
+  if (name === 'stream') return (await import('./benchStream.js')).benchStreamCommand(rest);
+  if (name !== 'factorize' && name !== 'recovery') throw new UsageError(`bench: unknown benchmark ${JSON.stringify(name ?? '')}; expected factorize, recovery or stream`);
   const { values: v, positionals } = parseFlags(`bench ${name}`, rest, FLAGS);
   if (positionals.length) throw new UsageError(`bench ${name}: unexpected argument ${JSON.stringify(positionals[0])}`);
   const n = num('n', v.n, { int: true, min: 2, def: 2000 });
