@@ -7,6 +7,7 @@ import { munkres } from 'munkres';
 import { ShapeMismatchError } from '../errors.js';
 import { gemm } from '../linalg/kernels.js';
 import type { Matrix } from '../linalg/matrix.js';
+import { median } from '../linalg/stats.js';
 
 /** ‖X − Ref‖_F / ‖Ref‖_F. */
 export function relError(X: Matrix, Ref: Matrix): number {
@@ -150,8 +151,5 @@ export function matchedCorrelation(Xtrue: Matrix, Xest: Matrix, byRows = false):
   const corr = A.map((a) => B.map((b) => absPearson(a, b)));
   const perm = assign(corr.map((row) => row.map((c) => -c)));
   const per = perm.map((j, i) => (j >= 0 ? corr[i]![j]! : 0));
-  const sorted = [...per].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { mean: per.reduce((s, v) => s + v, 0) / Math.max(1, per.length), median, perComponent: per, perm };
+  return { mean: per.reduce((s, v) => s + v, 0) / Math.max(1, per.length), median: per.length === 0 ? 0 : median(per), perComponent: per, perm };
 }

@@ -8,6 +8,7 @@ import { makeProjection } from '../sensing/index.js';
 import type { RecoveryMethod } from '../recovery/index.js';
 import { factorizeRecover, recoverFactorize, type CompressedOptions, type StageSeconds } from '../compressed/pipeline.js';
 import { matchedError, normalizeFactors } from '../compressed/metrics.js';
+import { median } from '../linalg/stats.js';
 import { generateSyntheticModel } from './syntheticModel.js';
 import type { SyntheticSetting } from './synthetic.js';
 
@@ -41,12 +42,6 @@ export interface BenchFactorizeResult {
   variants: BenchVariant[];
   ratios: { rfOverFr: number; lpOverFastPerColumn?: number; frLpOverFrFast?: number };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-};
 
 function summarize(label: string, method: 'fr' | 'rf', recovery: RecoveryMethod, runs: { s: StageSeconds; e: number; cols: number }[]): BenchVariant {
   const med = (k: keyof StageSeconds) => median(runs.map((x) => x.s[k]));

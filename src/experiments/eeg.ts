@@ -19,7 +19,8 @@
  */
 import { munkres } from 'munkres';
 import { ShapeMismatchError } from '../errors.js';
-import type { Matrix } from '../linalg/matrix.js';
+import { getColumn, type Matrix } from '../linalg/matrix.js';
+import { median } from '../linalg/stats.js';
 import { makeProjection } from '../sensing/index.js';
 import { inversePermutation, permuteModes, type Tensor3 } from '../sensing/operator.js';
 import type { BasisName } from '../sensing/basis.js';
@@ -111,19 +112,6 @@ function inStorageOrder(res: Pick<TensorResult, 'A' | 'B' | 'C'>, order: [number
   return [byPosition[inv[0]]!, byPosition[inv[1]]!, byPosition[inv[2]]!];
 }
 
-function column(M: Matrix, c: number): Float64Array {
-  const v = new Float64Array(M.rows);
-  for (let i = 0; i < M.rows; i++) v[i] = M.data[i * M.cols + c]!;
-  return v;
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 /**
  * Median |corr| per mode between matched components of two CP models (factors in storage order);
  * the pairing maximises Σ over pairs of Π over modes of |corr| (see the module header).
@@ -135,8 +123,8 @@ export function matchedModeCorrelation(ref: [Matrix, Matrix, Matrix], est: [Matr
   }
   const corr = ref.map((F, m) => {
     const G = est[m]!;
-    const fc = Array.from({ length: r }, (_, i) => column(F, i));
-    const gc = Array.from({ length: r }, (_, j) => column(G, j));
+    const fc = Array.from({ length: r }, (_, i) => getColumn(F, i));
+    const gc = Array.from({ length: r }, (_, j) => getColumn(G, j));
     return fc.map((a) => gc.map((b) => absPearson(a, b)));
   });
   const cost = Array.from({ length: r }, (_, i) => Array.from({ length: r }, (_, j) => -(corr[0]![i]![j]! * corr[1]![i]![j]! * corr[2]![i]![j]!)));

@@ -38,7 +38,7 @@
  *
  * Seeds: P from `seed + 1`, the CP start from `seed + 2` (the data come with their own seed).
  */
-import type { Matrix } from '../linalg/matrix.js';
+import { getColumn, type Matrix } from '../linalg/matrix.js';
 import type { Tensor3 } from '../sensing/operator.js';
 import { makeProjection } from '../sensing/index.js';
 import type { CpMethod } from '../factorize/cp/index.js';
@@ -224,12 +224,6 @@ export function scorePeaks(peaks: readonly number[], onsets: readonly number[], 
   };
 }
 
-function column(M: Matrix, c: number): Float64Array {
-  const v = new Float64Array(M.rows);
-  for (let i = 0; i < M.rows; i++) v[i] = M.data[i * M.cols + c]!;
-  return v;
-}
-
 /** v·s / max(v·s) with s = ±1 chosen so that v·s correlates positively with `ref`. */
 function aligned(v: Float64Array, ref: Float64Array): number[] {
   let mv = 0, mr = 0;
@@ -250,10 +244,10 @@ function evaluate(
 ): SeizureMethodResult {
   let best = 0, corr = -1;
   for (let c = 0; c < res.A.cols; c++) {
-    const r = absPearson(column(res.A, c), truth);
+    const r = absPearson(getColumn(res.A, c), truth);
     if (r > corr) { corr = r; best = c; }
   }
-  const factor = aligned(column(res.A, best), truth);
+  const factor = aligned(getColumn(res.A, best), truth);
   const peaks = detectPeaks(factor, { threshold: o.peakThreshold, minSeparation: o.peakSeparation });
   return {
     method: res.method, error: tensorRelError(T, res), burstFactor: best, correlation: corr, peaks,
@@ -287,7 +281,7 @@ export async function runSeizureExperiment(
   if (d < 1 || d >= n) throw new InvalidOptionError(OWNER, 'compression', `giving 1 ≤ d = round(n / compression) < n = ${n}`, o.compression);
   if (o.p > d) throw new InvalidOptionError(OWNER, 'p', `≤ d = ${d} (n = ${n} / compression ${o.compression})`, o.p);
   if (rank > d) throw new InvalidOptionError(OWNER, 'rank', `≤ d = ${d} (n = ${n} / compression ${o.compression})`, rank);
-  const truth = column(temporal, burstComponent);
+  const truth = getColumn(temporal, burstComponent);
   const P = makeProjection({ ensemble: 'sparse-binary', n, d, p: o.p, seed: o.seed + 1 });
   const t0 = now(), c0 = cpuNow();
   const Tc = P.applyMode1(T);

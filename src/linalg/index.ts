@@ -4,3 +4,4 @@ export * from './kernels.js';
 export * from './sparseBinary.js';
 export * from './random.js';
 export * from './small.js';
+export * from './stats.js';

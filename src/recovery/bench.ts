@@ -5,7 +5,9 @@
  * one untimed warm-up run, because one fast solve is ~1000× shorter than one LP).
  */
 import { Rng } from '../linalg/random.js';
-import type { Matrix } from '../linalg/matrix.js';
+import { getColumn, type Matrix } from '../linalg/matrix.js';
+import { median } from '../linalg/stats.js';
+import { frobDiffSq, sumSquares } from '../linalg/kernels.js';
 import { makeProjection } from '../sensing/index.js';
 import { loadHighs } from './lp.js';
 import { recoverColumns } from './index.js';
@@ -73,14 +75,14 @@ export async function benchRecovery(opts: BenchRecoveryOptions): Promise<BenchRe
 
   let sameSupport = true, relErrVsLp = 0;
   for (let c = 0; c < r; c++) {
-    const a = column(lp.W, c), b = column(fast.W, c);
+    const a = getColumn(lp.W, c), b = getColumn(fast.W, c);
     if (!equalSupport(a, b)) sameSupport = false;
-    relErrVsLp = Math.max(relErrVsLp, diffNorm(a, b) / (norm(a) || 1));
+    relErrVsLp = Math.max(relErrVsLp, Math.sqrt(frobDiffSq(a, b)) / (Math.sqrt(sumSquares(a)) || 1));
   }
   const lpMedian = median(lp.secondsPerColumn), fastMedian = median(fastPerColumn);
   return {
-    lp: { median: lpMedian, perColumn: lp.secondsPerColumn, errVsTruth: diffNorm(lp.W.data, W.data) / norm(W.data) },
-    fast: { median: fastMedian, perColumn: fastPerColumn, errVsTruth: diffNorm(fast.W.data, W.data) / norm(W.data) },
+    lp: { median: lpMedian, perColumn: lp.secondsPerColumn, errVsTruth: Math.sqrt(frobDiffSq(lp.W.data, W.data) / sumSquares(W.data)) },
+    fast: { median: fastMedian, perColumn: fastPerColumn, errVsTruth: Math.sqrt(frobDiffSq(fast.W.data, W.data) / sumSquares(W.data)) },
     speedup: lpMedian / fastMedian,
     sameSupport,
     relErrVsLp,
@@ -118,12 +120,6 @@ export function addColumnNoise(M: Matrix, level: number, rng: Rng): void {
   }
 }
 
-function column(M: Matrix, c: number): Float64Array {
-  const out = new Float64Array(M.rows);
-  for (let i = 0; i < M.rows; i++) out[i] = M.data[i * M.cols + c]!;
-  return out;
-}
-
 /** Same support at relative threshold 1e-6·||·||∞ (simplex zeros are exact; CD zeros too). */
 export function equalSupport(a: Float64Array, b: Float64Array): boolean {
   const ta = 1e-6 * maxAbs(a), tb = 1e-6 * maxAbs(b);
@@ -135,23 +131,4 @@ function maxAbs(v: Float64Array): number {
   let m = 0;
   for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
   return m;
-}
-
-function norm(v: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return Math.sqrt(s);
-}
-
-function diffNorm(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) { const t = a[i]! - b[i]!; s += t * t; }
-  return Math.sqrt(s);
-}
-
-function median(v: number[]): number {
-  if (v.length === 0) return NaN;
-  const s = [...v].sort((x, y) => x - y);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
