@@ -14,7 +14,7 @@ import { choice, num, numList, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
 import { svgChart } from '../svg.js';
-import { writeAllOrNothing } from './factorize.js';
+import { writeAllOrNothing } from '../files.js';
 
 const FLAGS = {
   input: { type: 'string' }, window: { type: 'string' }, hop: { type: 'string' }, fmin: { type: 'string' }, fmax: { type: 'string' },
@@ -109,5 +109,5 @@ function writePlot(path: string, res: EegResult, input: string): void {
       series: EEG_MODES.map((m) => ({ label: m, x, y: res.rows.map((r) => r.fr.correlation[m]) })),
     },
   ], { title: `${basename(input)}: ${res.mode} mode compressed, ${res.basis} basis, rank ${res.rank}` });
-  writeAllOrNothing(dirname(path), { [basename(path)]: svg });
+  writeAllOrNothing(dirname(path), { [basename(path)]: svg }, '--plot');
 }

@@ -9,7 +9,7 @@ import { cellWhere, parseMatrixCsv } from '../csv.js';
 import { DataError } from '../../errors.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
-import { readText } from './factorize.js';
+import { readText } from '../files.js';
 import { runTensorExperiment } from '../../experiments/tensor.js';
 
 /** Entry point: dispatches on the experiment name. */

@@ -1,6 +1,4 @@
 /** `cfstream factorize <matrix.csv>`: compressed factorization of a CSV matrix. */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DataError } from '../../errors.js';
 import { DEFAULT_P } from '../../sensing/index.js';
 import { runCompressed, type Method } from '../../compressed/pipeline.js';
@@ -11,6 +9,7 @@ import { choice, num, parseFlags, UsageError } from '../args.js';
 import { cellWhere, formatMatrixCsv, parseMatrixCsv } from '../csv.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
+import { readText, writeAllOrNothing } from '../files.js';
 
 const FLAGS = {
   rank: { type: 'string' }, d: { type: 'string' }, compression: { type: 'string' }, p: { type: 'string' },
@@ -18,37 +17,6 @@ const FLAGS = {
   iters: { type: 'string' }, alpha: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
   clip: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
-
-/** Reads a file, turning fs errors into one clear line. */
-export function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
-  }
-}
-
-/** Writes files into `dir` all-or-nothing: temporaries first, renamed only when all are written. */
-export function writeAllOrNothing(dir: string, files: Record<string, string>): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new UsageError(`cannot create --out directory ${dir}: ${(e as Error).message}`);
-  }
-  const tmp: string[] = [];
-  try {
-    for (const [name, text] of Object.entries(files)) {
-      const t = join(dir, `.${name}.${process.pid}.tmp`);
-      writeFileSync(t, text);
-      tmp.push(t);
-    }
-    for (const name of Object.keys(files)) renameSync(join(dir, `.${name}.${process.pid}.tmp`), join(dir, name));
-  } catch (e) {
-    for (const t of tmp) rmSync(t, { force: true });
-    throw new UsageError(`cannot write to --out ${dir}: ${(e as Error).message}`);
-  }
-}
 
 /** Entry point of the subcommand; returns the exit code. */
 export async function factorizeCommand(argv: string[]): Promise<number> {

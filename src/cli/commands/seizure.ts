@@ -5,8 +5,8 @@
  * document with --json) and with --plot writes an SVG of the burst factors with the onsets marked.
  * Seeds: the data from --seed, P from seed + 1, the CP start from seed + 2.
  */
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
 import {
   DEFAULT_SEIZURE_SPECTROGRAM_OPTIONS as SIM, simulateSeizureSpectrogram, type SeizureSpectrogram,
 } from '../../../simulators/eegSpectrogram.js';
@@ -18,6 +18,7 @@ import { choice, num, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
 import { svgChart, type Panel } from '../svg.js';
+import { writeAllOrNothing } from '../files.js';
 
 const FLAGS = {
   hours: { type: 'string' }, bursts: { type: 'string' }, compression: { type: 'string' }, channels: { type: 'string' },
@@ -67,7 +68,7 @@ export async function seizureCommand(argv: string[]): Promise<number> {
     (stage, f) => bar.update(f, stage.toUpperCase()),
   );
   bar.done();
-  if (v.plot !== undefined) writeAtomically(v.plot, seizurePlot(res, sim.binSeconds));
+  if (v.plot !== undefined) writeAllOrNothing(dirname(v.plot), { [basename(v.plot)]: seizurePlot(res, sim.binSeconds) }, '--plot');
   if (v.json) {
     printJson({ hours, bursts, channels, freqBins, binSeconds: sim.binSeconds, plot: v.plot ?? null, ...rounded(res) });
     return 0;
@@ -111,18 +112,6 @@ function checkPlotPath(path: string): void {
     if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`--plot ${path}: ${code === 'ENOENT' ? `directory ${dir} does not exist` : `cannot write to ${dir} (${code ?? (e as Error).message})`}`);
-  }
-}
-
-/** Writes `text` to a temporary file next to `path`, then renames it: no partial file on error. */
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UsageError(`cannot write --plot ${path}: ${(e as Error).message}`);
   }
 }
 
