@@ -71,8 +71,8 @@ export function matrixFromJson(j: unknown, where: string, rows?: number, cols?: 
   return { rows: r, cols: c, data };
 }
 
-/** Checks a snapshot's kind and version. */
-function checkHeader(state: unknown, owner: string, kind: string, version: number): void {
+/** Checks a snapshot's kind and version (DataError naming `owner`.restore). */
+export function checkHeader(state: unknown, owner: string, kind: string, version: number): void {
   const s = state as { kind?: unknown; version?: unknown } | null;
   if (!s || typeof s !== 'object') throw new DataError('state must be an object', `${owner}.restore`);
   if (s.kind !== kind) throw new DataError(`state kind must be '${kind}'; got ${JSON.stringify(s.kind)}`, `${owner}.restore`);

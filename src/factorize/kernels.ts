@@ -18,6 +18,7 @@
  *   cdSweep   one pass of exact coordinate minimisation over the r columns of F (HALS for NMF,
  *             a lasso sweep for sparse PCA, a projected block update for unit-ball constraints)
  *   cdSolve   repeated cdSweep until the change is small (NNLS / lasso / ridge to tolerance)
+ *   solveNormalRows  least squares from the normal equations, refined by cdSolve (NMF / CP transform)
  *   pgdStep   one projected-gradient step with Lin's (2007) Armijo search (the paper's NMF)
  * The small Gram products come from src/linalg/kernels (gramRows, gramCols).
  *
@@ -29,6 +30,7 @@
  *   C.-J. Lin (2007), Projected gradient methods for nonnegative matrix factorization, Neural
  *     Computation 19(10).
  */
+import { cholesky, choleskySolve } from '../linalg/small.js';
 
 /**
  * One coordinate-descent sweep over the columns t = 0..r−1 of F (n×r), each column solved exactly
@@ -155,6 +157,27 @@ export function cdSolve(
     if (change <= tol * tol * norm) return s;
   }
   return maxSweeps;
+}
+
+/**
+ * Rows of F (m×r) minimising ½ tr(F G Fᵀ) − ⟨F, B⟩ + l1·ΣF + ½·l2‖F‖² (each row independent): the
+ * least-squares solution of the normal equations (tiny ridge) first; for nonneg or l1 > 0 it is
+ * clipped (nonneg) and refined by `cdSolve`. The transform step of NMF and of CP, written into `out`.
+ */
+export function solveNormalRows(
+  G: Float64Array, B: Float64Array, m: number, r: number, l1: number, l2: number, nonneg: boolean,
+  maxSweeps: number, tol: number, out: Float64Array,
+): void {
+  const L = G.slice(0, r * r);
+  let tr = 0;
+  for (let t = 0; t < r; t++) tr += G[t * r + t]!;
+  for (let t = 0; t < r; t++) L[t * r + t]! += 1e-10 * (tr / r || 1) + l2;
+  out.set(B.subarray(0, m * r));
+  if (cholesky(L, r, 1e-10)) for (let i = 0; i < m; i++) choleskySolve(L, r, out.subarray(i * r, (i + 1) * r));
+  else out.fill(0, 0, m * r);
+  if (!nonneg && l1 === 0) return;
+  if (nonneg) for (let i = 0; i < m * r; i++) if (!(out[i]! > 0)) out[i] = 0;
+  cdSolve(out, B, G, m, r, l1, l2, nonneg, maxSweeps, tol);
 }
 
 /**

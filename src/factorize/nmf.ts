@@ -31,9 +31,8 @@
 import { DataError, ShapeMismatchError } from '../errors.js';
 import { gramCols } from '../linalg/kernels.js';
 import { transpose, type Matrix } from '../linalg/matrix.js';
-import { cholesky, choleskySolve } from '../linalg/small.js';
 import { halsLoop } from './hals.js';
-import { cdSolve, gemmNT4 } from './kernels.js';
+import { gemmNT4, solveNormalRows } from './kernels.js';
 import { initializeNmf, NMF_INITS, type NmfInit } from './init.js';
 import { pgdLoop } from './pgd.js';
 import type { ProgressCallback } from './types.js';
@@ -210,18 +209,7 @@ export function nmfTransform(W: Matrix, X: Matrix, options: NmfTransformOptions 
   const Xt = transpose(X).data;
   const B = new Float64Array(m * r); // row j = Wᵀ x_j
   gemmNT4(Xt, Wt, m, d, r, B);
-  // Start: least squares (tiny ridge), clipped at 0.
-  const L = G.slice();
-  let tr = 0;
-  for (let t = 0; t < r; t++) tr += L[t * r + t]!;
-  for (let t = 0; t < r; t++) L[t * r + t]! += 1e-10 * (tr / r) + l2H;
-  const Ht = B.slice();
-  if (cholesky(L, r, 1e-10)) {
-    for (let j = 0; j < m; j++) choleskySolve(L, r, Ht.subarray(j * r, (j + 1) * r));
-    for (let i = 0; i < Ht.length; i++) if (!(Ht[i]! > 0)) Ht[i] = 0;
-  } else {
-    Ht.fill(0);
-  }
-  cdSolve(Ht, B, G, m, r, l1H, l2H, true, maxSweeps, tol);
+  const Ht = new Float64Array(m * r);
+  solveNormalRows(G, B, m, r, l1H, l2H, true, maxSweeps, tol, Ht);
   return transpose({ rows: m, cols: r, data: Ht });
 }

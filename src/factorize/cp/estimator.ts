@@ -13,11 +13,10 @@
 import { DataError, NotFittedError, ShapeMismatchError } from '../../errors.js';
 import { gramCols } from '../../linalg/kernels.js';
 import { clone, matrix, type Matrix } from '../../linalg/matrix.js';
-import { cholesky, choleskySolve } from '../../linalg/small.js';
 import type { Tensor3 } from '../../sensing/operator.js';
-import { cdSolve } from '../kernels.js';
+import { solveNormalRows } from '../kernels.js';
 import type { ProgressCallback } from '../types.js';
-import { matrixFromJson, matrixToJson, type MatrixJson } from '../estimator.js';
+import { checkHeader, matrixFromJson, matrixToJson, type MatrixJson } from '../estimator.js';
 import { checkTensor3, cp, resolveCpOptions, type CpOptions } from './cp.js';
 import { cpErrorSq, hadamardInto, mttkrpInto, tensorNormSq } from './mttkrp.js';
 
@@ -89,17 +88,8 @@ export class CP {
     gramCols(B.data, B.rows, r, GB);
     gramCols(C.data, C.rows, r, GC);
     hadamardInto(GB, GC, r, V);
-    const L = V.slice();
-    let tr = 0;
-    for (let t = 0; t < r; t++) tr += V[t * r + t]!;
-    for (let t = 0; t < r; t++) L[t * r + t]! += 1e-10 * (tr / r || 1);
-    const A = M.slice();
-    if (cholesky(L, r, 1e-10)) for (let i = 0; i < rows; i++) choleskySolve(L, r, A.subarray(i * r, (i + 1) * r));
-    else A.fill(0);
-    if (this.nonneg) {
-      for (let i = 0; i < A.length; i++) if (!(A[i]! > 0)) A[i] = 0;
-      cdSolve(A, M, V, rows, r, 0, 0, true, 1000, 1e-10);
-    }
+    const A = new Float64Array(rows * r);
+    solveNormalRows(V, M, rows, r, 0, 0, this.nonneg, 1000, 1e-10, A);
     return matrix(rows, r, A);
   }
 
@@ -130,10 +120,8 @@ export class CP {
 
   /** Restores a snapshot (its options replace this model's, after validation). */
   restore(state: CpState): this {
-    const s = state as Partial<CpState> | null;
-    if (!s || typeof s !== 'object') throw new DataError('state must be an object', 'CP.restore');
-    if (s.kind !== 'CP') throw new DataError(`state kind must be 'CP'; got ${JSON.stringify(s.kind)}`, 'CP.restore');
-    if (s.version !== 1) throw new DataError(`unsupported state version ${JSON.stringify(s.version)}; this build reads version 1`, 'CP.restore');
+    checkHeader(state, 'CP', 'CP', 1);
+    const s = state as Partial<CpState>;
     const opts = resolveCpOptions(s.options, 'CP');
     const r = opts.rank;
     if (!Array.isArray(s.weights) || s.weights.length !== r || !s.weights.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {

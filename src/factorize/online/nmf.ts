@@ -84,7 +84,7 @@ import { DataError, InvalidOptionError, NotFittedError } from '../../errors.js';
 import type { Matrix } from '../../linalg/matrix.js';
 import { Rng } from '../../linalg/random.js';
 import { cholesky } from '../../linalg/small.js';
-import { matrixFromJson, matrixToJson, type Factorizer, type MatrixJson } from '../estimator.js';
+import { checkHeader, matrixFromJson, matrixToJson, type Factorizer, type MatrixJson } from '../estimator.js';
 import { nmf, nmfTransform } from '../nmf.js';
 import {
   accumulateA, copyFramesF32, copyFramesF64, createArena, wasmKernelsAvailable,
@@ -372,10 +372,8 @@ export class OnlineNMF implements Factorizer<OnlineNmfState> {
   /** Replaces the model with a snapshot (checks kind, version, options, shapes, finiteness, signs). */
   restore(s: OnlineNmfState): this {
     const where = 'OnlineNMF.restore';
-    const st = s as Partial<OnlineNmfState> | null;
-    if (!st || typeof st !== 'object') throw new DataError('state must be an object', where);
-    if (st.kind !== 'OnlineNMF') throw new DataError(`state kind must be 'OnlineNMF'; got ${JSON.stringify(st.kind)}`, where);
-    if (st.version !== 1) throw new DataError(`unsupported state version ${JSON.stringify(st.version)}; this build reads version 1`, where);
+    checkHeader(s, 'OnlineNMF', 'OnlineNMF', 1);
+    const st = s as Partial<OnlineNmfState>;
     const opts = resolveOnlineNmfOptions(st.options, 'OnlineNMF');
     const r = opts.rank;
     const U = Math.max(ONLINE_NMF_UPDATE_FRAMES, r);
