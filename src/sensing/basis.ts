@@ -39,15 +39,28 @@ export interface BasisMeasurement {
   synthesize(S: Matrix): Matrix;
 }
 
-/** P composed with a sparsifying basis; P Ψ is formed once (d·n² flops; cheap for the n of a time axis). */
+const dctCache = new WeakMap<Projection, BasisMeasurement>();
+
+/**
+ * P composed with a sparsifying basis; P Ψ is formed once per P (d·n² flops; cheap for the n of a
+ * time axis) and reused, so FR and RF against the same P share it and recovery's column view of it.
+ */
 export function inBasis(P: Projection, basis: BasisName): BasisMeasurement {
   if (!BASES.includes(basis)) throw new InvalidOptionError('basis', 'basis', `one of ${BASES.map((b) => `'${b}'`).join(', ')}`, basis);
   if (basis === 'identity') return { basis, matrix: P, synthesize: (S) => S };
+  const hit = dctCache.get(P);
+  if (hit) return hit;
+  const built = dctMeasurement(P);
+  dctCache.set(P, built);
+  return built;
+}
+
+function dctMeasurement(P: Projection): BasisMeasurement {
   const { d, n } = P;
   const Psi = dctMatrix(n);
   const PPsi = P.applyColumns(Psi);
   return {
-    basis,
+    basis: 'dct',
     matrix: { d, n, dense: PPsi },
     synthesize(S) {
       if (S.rows !== n) throw new ShapeMismatchError('Ψ·S: S', `${n}×r`, `${S.rows}×${S.cols}`);

@@ -54,6 +54,7 @@ describe('DCT basis', () => {
   it('identity is P itself; unknown bases and sizes are rejected', () => {
     const P = makeProjection({ ensemble: 'sparse-binary', n: 20, d: 8, p: 3, seed: 1 });
     expect(inBasis(P, 'identity').matrix).toBe(P);
+    expect(inBasis(P, 'dct')).toBe(inBasis(P, 'dct')); // PΨ formed once per P
     expect(() => inBasis(P, 'haar' as BasisName)).toThrow(InvalidOptionError);
     expect(() => inBasis(P, 'haar' as BasisName)).toThrow(/'identity', 'dct'/);
     expect(() => dctMatrix(0)).toThrow(/integer ≥ 1/);
