@@ -109,3 +109,25 @@ export interface FactorsMessage {
   /** Reconstructions skipped so far because one was still running. */
   readonly skipped: number;
 }
+
+/**
+ * `length` consecutive frames of one stream, from `window` (every `hop` frames): the unit the
+ * windowed models (`onlineCp`) and `stft` consume. Frames are in time order; a window never spans
+ * a gap (the operator restarts after one).
+ */
+export interface FrameWindow {
+  /** Seq of the first and last frame of the window. */
+  readonly seq: number;
+  readonly lastSeq: number;
+  /** Time stamps of the first and last frame, seconds. */
+  readonly t0: number;
+  readonly t1: number;
+  /** Frames in the window (the operator's `length`). */
+  readonly count: number;
+  /** Values per frame. */
+  readonly dims: number;
+  /** count × dims, row-major (frame by frame, oldest first); a pooled view, valid until the next emission. */
+  readonly values: Float64Array;
+  /** 1 for the first window of the subscription, then 2, 3, … (restarts do not reset it). */
+  readonly index: number;
+}
