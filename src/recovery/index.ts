@@ -14,11 +14,12 @@
  * const P = makeProjection({ ensemble: 'sparse-binary', n: 2000, d: 400, seed: 1 });
  * const { W } = await recoverColumns(P, P.applyColumns(Wtrue));
  */
-import { DataError, ShapeMismatchError } from '../errors.js';
+import { DataError, InvalidOptionError, ShapeMismatchError } from '../errors.js';
 import { getColumn, setColumn, type Matrix } from '../linalg/matrix.js';
 import { columnMatrixOf, type ColumnMatrix, type MeasurementMatrix } from './columns.js';
 import { FastWorkspace, solveFast, type FastStats } from './fast.js';
 import { loadHighs, solveBasisPursuitLPSync, type LpResult } from './lp.js';
+import { minL2Applies, MinL2Workspace, solveMinL2, type MinL2Stats } from './minl2.js';
 import { fastOptionsOf, resolveRecoveryOptions, type RecoveryMethod, type RecoveryOptions, type ResolvedRecoveryOptions } from './options.js';
 
 export * from './options.js';
@@ -27,11 +28,14 @@ export type { LpOptions, LpResult, LpStatus, RangeProjectionMode, NonnegFallback
 export { solveFast, solveLasso, FastWorkspace } from './fast.js';
 export type { FastSolverOptions, FastStats, FastResult, FastStopReason } from './fast.js';
 export { columnMatrixOf, cgls } from './columns.js';
+export { solveMinL2, MinL2Workspace, MIN_L2_FEASIBLE_TOL } from './minl2.js';
+export type { MinL2Stats } from './minl2.js';
 export type { ColumnMatrix, MeasurementMatrix, RangeProjection } from './columns.js';
 
 /** Per-column diagnostics: the fast solver's stats or the LP's status. */
 export type ColumnReport =
   | { method: 'fast'; stats: FastStats }
+  | { method: 'min-l2'; stats: MinL2Stats }
   | { method: 'lp'; status: LpResult['status']; relativeResidual: number; solves: number };
 
 /** Result of recoverColumns. */
@@ -96,6 +100,17 @@ type ColumnSolver = (y: Float64Array, x0?: Float64Array) => { x: Float64Array; r
 
 /** One closure per call: the workspace (fast) or the loaded runtime (lp) is shared by all columns. */
 async function columnSolver(A: ColumnMatrix, o: ResolvedRecoveryOptions): Promise<ColumnSolver> {
+  if (o.tieBreak === 'min-l2') {
+    if (!minL2Applies(A)) {
+      throw new InvalidOptionError('recovery', 'tieBreak', "'none' for this P: 'min-l2' needs P ≥ 0 with equal column sums (e.g. sparse-binary), where every x ≥ 0 fitting y is BP-optimal", 'min-l2');
+    }
+    const ws = new MinL2Workspace(A.cols, A.rows);
+    const onMiss = o.nonnegFallback === 'error' ? 'error' : 'fit';
+    return (y) => {
+      const { x, stats } = solveMinL2(A, y, ws, onMiss);
+      return { x, report: { method: 'min-l2', stats } };
+    };
+  }
   if (o.method === 'fast') {
     const ws = new FastWorkspace(A.cols, A.rows);
     const fo = fastOptionsOf(o);

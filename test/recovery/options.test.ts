@@ -44,13 +44,21 @@ describe('RecoveryOptions validation (driven by RECOVERY_OPTION_CONSTRAINTS)', (
         expect((err as InvalidOptionError).option).toBe(name);
         expect((err as Error).message).toContain(`'${name}'`);
       }
-      // noise > 0 is only legal with the fast method, which is the default.
-      expect(() => resolveRecoveryOptions({ [name]: goodValue(c) } as RecoveryOptions)).not.toThrow();
+      // noise > 0 is only legal with the fast method, which is the default; tieBreak 'min-l2' needs nonneg.
+      const context: RecoveryOptions = name === 'tieBreak' ? { nonneg: true } : {};
+      expect(() => resolveRecoveryOptions({ ...context, [name]: goodValue(c) } as RecoveryOptions)).not.toThrow();
     });
   }
 
   it('rejects unknown options (typos) by name', () => {
     expect(() => resolveRecoveryOptions({ warmstart: matrix(1, 1) } as unknown as RecoveryOptions)).toThrow(/'warmstart'/);
+  });
+
+  it("rejects tieBreak 'min-l2' without nonneg or with noise (cross-field rule)", () => {
+    for (const bad of [{ tieBreak: 'min-l2' }, { tieBreak: 'min-l2', nonneg: true, noise: 0.1 }] as RecoveryOptions[]) {
+      expect(() => resolveRecoveryOptions(bad)).toThrow(/'tieBreak'/);
+    }
+    expect(resolveRecoveryOptions({ tieBreak: 'min-l2', nonneg: true }).tieBreak).toBe('min-l2');
   });
 
   it("rejects noise > 0 with method 'lp' (cross-field rule) but allows noise = 0", () => {
