@@ -15,7 +15,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { clone, normalizeColumnsInPlace, scaleColumns, type Matrix } from '../linalg/matrix.js';
 import { gramCols } from '../linalg/kernels.js';
-import { cdSweep } from '../factorize/kernels.js';
+import { cdSweep, solveNormalRows } from '../factorize/kernels.js';
 import type { Projection, Tensor3 } from '../sensing/operator.js';
 import { inBasis, type BasisName } from '../sensing/basis.js';
 import { recoverColumns, type RecoveryOptions } from '../recovery/index.js';
@@ -37,7 +37,21 @@ export interface TensorOptions {
    * absorb the recovery error instead of keeping the compressed CP's view. Uses only T~ and P.
    */
   refit?: number;
+  /**
+   * 'factor'. FR only: what is recovered. 'factor' = the paper's: each column of A~. 'mttkrp' =
+   * beyond the paper, for mode-1 signals that are not sparse: recover the r columns of
+   * T~₍₁₎(C⊙B) = P·T₍₁₎(C⊙B) and solve the r×r normal equations (A·(BᵀB∗CᵀC) = that, non-negative
+   * for a non-negative CP) in the original domain. Those columns are non-negative combinations of
+   * the compressed fibers, so for T ≥ 0 and P ≥ 0 they lie in the cone {P x : x ≥ 0} that
+   * non-negative recovery needs, while A~ = T~₍₁₎(C⊙B)·V⁻¹ mixes them with signs; with the min-ℓ2
+   * recovery this gives RF's accuracy at FR's cost (r recoveries). For k-sparse A the columns have
+   * up to r·k non-zeros instead of k, so keep 'factor' there.
+   */
+  lift?: TensorLift;
 }
+
+/** What FR recovers: the compressed factor, or the compressed MTTKRP (TensorOptions.lift). */
+export type TensorLift = 'factor' | 'mttkrp';
 
 /** A fitted tensor model in the original domain. */
 export interface TensorResult {
@@ -111,14 +125,35 @@ function refitOtherModes(Tc: Tensor3, Ap: Matrix, A: Matrix, B0: Matrix, C0: Mat
   return { B, C };
 }
 
+/**
+ * 'mttkrp' lift: Â solving Â·V = R_P(T~₍₁₎(C⊙B)), V = BᵀB ∗ CᵀC (non-negative least squares for
+ * a non-negative CP). B and C are the fit's unit-norm factors, so Â carries the weights.
+ */
+async function liftThroughMttkrp(Tc: Tensor3, P: Projection, B: Matrix, C: Matrix, o: TensorOptions): Promise<Matrix> {
+  const r = B.cols, d = Tc.dims[0];
+  const Y: Matrix = { rows: d, cols: r, data: new Float64Array(d * r) };
+  mttkrpInto(Tc, new Float64Array(d * r), B.data, C.data, r, 0, Y.data, new Float64Array(r));
+  const S = await recoverMode1(P, Y, o);
+  const GB = new Float64Array(r * r), GC = new Float64Array(r * r), V = new Float64Array(r * r);
+  gramCols(B.data, B.rows, r, GB);
+  gramCols(C.data, C.rows, r, GC);
+  hadamardInto(GB, GC, r, V);
+  const A: Matrix = { rows: S.rows, cols: r, data: new Float64Array(S.rows * r) };
+  solveNormalRows(V, S.data, S.rows, r, 0, 0, nonnegative(o.cp), 500, 1e-10, A.data);
+  return A;
+}
+
 /** FR on a mode-1-compressed tensor T~ (d×J×K). */
 export async function tensorFactorizeRecover(Tc: Tensor3, P: Projection, o: TensorOptions): Promise<TensorResult> {
   checkRank(Tc, o, 'tensorFactorizeRecover');
+  const lift = o.lift ?? 'factor';
+  if (lift !== 'factor' && lift !== 'mttkrp') throw new InvalidOptionError('tensorFactorizeRecover', 'lift', "'factor' or 'mttkrp'", lift);
   const t0 = now();
   const fit = cp(cpInput(Tc, o.cp), o.cp);
   const Ac = scaleColumns(fit.factors[0], fit.weights);
   const t1 = now();
-  const A = await recoverMode1(P, Ac, o);
+  const Tin = lift === 'mttkrp' ? cpInput(Tc, o.cp) : Tc;
+  const A = lift === 'factor' ? await recoverMode1(P, Ac, o) : await liftThroughMttkrp(Tin, P, fit.factors[1], fit.factors[2], o);
   let B = fit.factors[1], C = fit.factors[2];
   if ((o.refit ?? 0) > 0) ({ B, C } = refitOtherModes(Tc, P.applyColumns(A), A, B, C, o.refit!, nonnegative(o.cp)));
   const t2 = now();

@@ -92,3 +92,40 @@ describe('FR refit of the uncompressed modes', () => {
     expect(tensorRelError(T, exact)).toBeLessThan(1e-4);
   });
 });
+
+describe("FR for mode-1 signals that are not sparse: lift 'mttkrp' with the min-ℓ2 recovery", () => {
+  // Smooth, strictly positive time courses plus 5% noise: no sparse representation, like resting EEG.
+  const n2 = 120, J2 = 14, K2 = 10, r2 = 3;
+  const g = new Rng(41);
+  const A2 = matrix(n2, r2), B2 = matrix(J2, r2), C2 = matrix(K2, r2);
+  for (let c = 0; c < r2; c++) {
+    const f = 1 + 2 * c, ph = g.uniform() * 6;
+    for (let i = 0; i < n2; i++) A2.data[i * r2 + c] = 1.2 + Math.sin((2 * Math.PI * f * i) / n2 + ph) + 0.3 * g.uniform();
+  }
+  B2.data.forEach((_, i) => (B2.data[i] = 0.1 + g.uniform()));
+  C2.data.forEach((_, i) => (C2.data[i] = 0.1 + g.uniform()));
+  const T2 = cpReconstruct([A2, B2, C2]);
+  T2.data.forEach((v, i) => (T2.data[i] = v * (1 + 0.05 * g.normal())));
+  const P2 = makeProjection({ ensemble: 'sparse-binary', n: n2, d: 24, p: 5, seed: 42 });
+  const Tc2 = P2.applyMode1(T2);
+  const base = { cp: { rank: r2, method: 'nn-hals' as const, maxIter: 1000, tol: 1e-9, seed: 43 }, recovery: { nonneg: true, tieBreak: 'min-l2' as const } };
+
+  it('matches RF (same recovery) within 0.02, and is no worse than lifting the factor', async () => {
+    const rf = tensorRelError(T2, await tensorRecoverFactorize(Tc2, P2, base));
+    const viaFactor = tensorRelError(T2, await tensorFactorizeRecover(Tc2, P2, base));
+    const viaMttkrp = tensorRelError(T2, await tensorFactorizeRecover(Tc2, P2, { ...base, lift: 'mttkrp' }));
+    expect(Math.abs(viaMttkrp - rf), `FR ${viaMttkrp} vs RF ${rf}`).toBeLessThan(0.02);
+    // Here A~ stays in the cone, so lifting it does as well; on the EEG tensor it does not (README).
+    expect(viaMttkrp).toBeLessThan(viaFactor + 0.005);
+  });
+
+  it('the min-ℓ2 recovery beats the LP vertex on such signals (both lifting the factor)', async () => {
+    const lp = tensorRelError(T2, await tensorFactorizeRecover(Tc2, P2, { cp: base.cp, recovery: { method: 'lp' } }));
+    const minL2 = tensorRelError(T2, await tensorFactorizeRecover(Tc2, P2, base));
+    expect(minL2).toBeLessThan(lp);
+  });
+
+  it('an unknown lift is an InvalidOptionError naming it', async () => {
+    await expect(tensorFactorizeRecover(Tc2, P2, { ...base, lift: 'fibers' as 'factor' })).rejects.toThrow(/'lift'/);
+  });
+});
