@@ -25,10 +25,10 @@ import { makeProjection } from '../sensing/index.js';
 import { inversePermutation, permuteModes, type Tensor3 } from '../sensing/operator.js';
 import type { BasisName } from '../sensing/basis.js';
 import type { CpMethod } from '../factorize/cp/index.js';
-import type { RecoveryMethod } from '../recovery/index.js';
+import type { RecoveryMethod, RecoveryOptions } from '../recovery/index.js';
 import { absPearson, matchedCorrelation } from '../compressed/metrics.js';
 import {
-  tensorFactorizeRecover, tensorFull, tensorRecoverFactorize, tensorRelError, type TensorOptions, type TensorResult,
+  tensorFactorizeRecover, tensorFull, tensorRecoverFactorize, tensorRelError, type TensorOptions, type TensorResult, type TensorLift,
 } from '../compressed/tensor.js';
 import type { StageSeconds } from '../compressed/pipeline.js';
 
@@ -36,6 +36,17 @@ import type { StageSeconds } from '../compressed/pipeline.js';
 export const EEG_MODES = ['time', 'frequency', 'channel'] as const;
 /** A mode of the spectrogram tensor. */
 export type EegMode = (typeof EEG_MODES)[number];
+
+/** How the compressed mode's signals are recovered: a BP solver, or 'min-l2' (non-negative BP, least-ℓ2 optimum; src/recovery/minl2.ts). */
+export type EegRecovery = RecoveryMethod | 'min-l2';
+
+/** The recovery choices of the experiment. */
+export const EEG_RECOVERIES: readonly EegRecovery[] = ['lp', 'fast', 'min-l2'];
+
+/** The recovery options an EegRecovery stands for. */
+export function eegRecoveryOptions(r: EegRecovery): RecoveryOptions {
+  return r === 'min-l2' ? { nonneg: true, tieBreak: 'min-l2' } : { method: r };
+}
 
 /** Settings of the EEG experiment (the CLI's defaults in brackets). */
 export interface EegOptions {
@@ -59,8 +70,10 @@ export interface EegOptions {
   maxIter: number;
   /** [1e-6] CP stopping tolerance. */
   tol: number;
-  /** ['lp'] recovery solver (the instances are small; the LP is exact basis pursuit). */
-  recovery: RecoveryMethod;
+  /** ['lp'] recovery (EEG_RECOVERIES): exact basis pursuit with HiGHS, the fast solver, or non-negative BP's least-ℓ2 optimum (identity basis only). */
+  recovery: EegRecovery;
+  /** ['factor'] FR: recover the compressed factor (the paper) or the compressed MTTKRP (TensorOptions.lift). */
+  lift: TensorLift;
   /** [10] FR: sweeps re-fitting the uncompressed modes to T~ with the recovered factor fixed (0 = the paper's FR; see TensorOptions.refit). */
   refit: number;
   /** Progress: fraction done and a label. */
@@ -148,9 +161,10 @@ export async function runEegExperiment(T: Tensor3, o: EegOptions): Promise<EegRe
   const n = Tm.dims[0];
   const opts = (): TensorOptions => ({
     cp: { rank: o.rank, method: o.cpMethod, nonneg: true, maxIter: o.maxIter, tol: o.tol, seed: o.seed + 2 },
-    recovery: { method: o.recovery },
+    recovery: eegRecoveryOptions(o.recovery),
     basis: o.basis,
     refit: o.refit,
+    lift: o.lift,
   });
   const steps = 1 + o.compressions.length + o.compressions.filter((c) => o.rfAt.includes(c)).length;
   let done = 0;

@@ -39,6 +39,17 @@ describe('cfstream experiment eeg', () => {
     expect(svg).toContain('S001R01.edf');
   });
 
+  it("defaults to the min-ℓ2 recovery lifting the MTTKRP in the identity basis, the LP lifting the factor in the DCT basis", () => {
+    const small = ['--input', fixture, '--compressions', '5', '--no-rf', '--rank', '3', '--iters', '20', '--fmax', '10', '--json'];
+    const id = JSON.parse(cli(...small).out);
+    expect([id.recovery, id.lift]).toEqual(['min-l2', 'mttkrp']);
+    const dct = JSON.parse(cli(...small, '--basis', 'dct').out);
+    expect([dct.recovery, dct.lift]).toEqual(['lp', 'factor']);
+    const explicit = JSON.parse(cli(...small, '--recovery', 'min-l2', '--lift', 'factor').out);
+    expect([explicit.recovery, explicit.lift]).toEqual(['min-l2', 'factor']);
+    expect(explicit.rows[0].fr.error).not.toBe(id.rows[0].fr.error);
+  });
+
   it('plots without RF rows when --no-rf is given', () => {
     const plot = join(dir, 'norf.svg');
     const r = cli('--input', fixture, '--compressions', '4', '--no-rf', '--rank', '3', '--iters', '20', '--fmax', '10', '--recovery', 'fast', '--plot', plot);
@@ -56,6 +67,8 @@ describe('cfstream experiment eeg', () => {
       [['--input', fixture, '--mode', 'channel', '--compressions', '8'], /--compressions 8 gives d = 8 < max\(p, rank\) = 10 for the channel mode/],
       [['--input', fixture, '--window', '100'], /window/],
       [['--input', join(dir, 'missing.edf')], /missing\.edf/],
+      [['--input', fixture, '--basis', 'dct', '--recovery', 'min-l2'], /--recovery min-l2 needs --basis identity/],
+      [['--input', fixture, '--lift', 'fibers'], /--lift must be one of/],
     ];
     for (const [args, re] of cases) {
       const r = cli(...args);

@@ -54,7 +54,7 @@ describe('EEG experiment', () => {
     const T = cpReconstruct(F);
     const res = await runEegExperiment(T, {
       rank: r, compressions: [3], rfAt: [3], mode: 'frequency', basis: 'identity', p: 5, seed: 1,
-      cpMethod: 'nn-hals', maxIter: 3000, tol: 1e-12, recovery: 'lp', refit: 5,
+      cpMethod: 'nn-hals', maxIter: 3000, tol: 1e-12, recovery: 'lp', lift: 'factor', refit: 5,
     });
     expect(res.dims).toEqual([30, 120, 8]);
     expect(res.full.error).toBeLessThan(1e-3);
@@ -78,7 +78,7 @@ describe('EEG experiment', () => {
     const T = cpReconstruct([A, dense(12, r), dense(6, r)]);
     const run = (basis: 'identity' | 'dct') => runEegExperiment(T, {
       rank: r, compressions: [4], rfAt: [], mode: 'time', basis, p: 5, seed: 2,
-      cpMethod: 'nn-hals', maxIter: 2000, tol: 1e-12, recovery: 'lp', refit: 0,
+      cpMethod: 'nn-hals', maxIter: 2000, tol: 1e-12, recovery: 'lp', lift: 'factor', refit: 0,
     });
     const [id, dct] = [await run('identity'), await run('dct')];
     expect(dct.rows[0]!.fr.error).toBeLessThan(0.01);

@@ -8,8 +8,8 @@ import { readEdfSignals } from '../../../devices/file/edf.js';
 import { DataError } from '../../errors.js';
 import { spectrogramTensor } from '../../signal/stft.js';
 import { BASES, type BasisName } from '../../sensing/basis.js';
-import { EEG_MODES, runEegExperiment, type EegMode, type EegResult } from '../../experiments/eeg.js';
-import type { RecoveryMethod } from '../../recovery/index.js';
+import { EEG_MODES, EEG_RECOVERIES, runEegExperiment, type EegMode, type EegRecovery, type EegResult } from '../../experiments/eeg.js';
+import type { TensorLift } from '../../compressed/tensor.js';
 import { choice, num, numList, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
@@ -20,7 +20,7 @@ const FLAGS = {
   input: { type: 'string' }, window: { type: 'string' }, hop: { type: 'string' }, fmin: { type: 'string' }, fmax: { type: 'string' },
   scale: { type: 'string' }, rank: { type: 'string' }, compressions: { type: 'string' }, rf: { type: 'string' }, 'no-rf': { type: 'boolean' },
   mode: { type: 'string' }, basis: { type: 'string' }, p: { type: 'string' }, cp: { type: 'string' }, iters: { type: 'string' },
-  recovery: { type: 'string' }, refit: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, plot: { type: 'string' },
+  recovery: { type: 'string' }, lift: { type: 'string' }, refit: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, plot: { type: 'string' },
 } as const;
 
 /** Entry point of `experiment eeg`; returns the exit code. */
@@ -45,7 +45,16 @@ export async function eegCommand(argv: string[]): Promise<number> {
   const p = num('p', v.p, { int: true, min: 1, def: 5 });
   const cpMethod = choice('cp', v.cp, ['nn-hals', 'orth-als', 'als'] as const, 'nn-hals');
   const maxIter = num('iters', v.iters, { int: true, min: 1, def: 500 });
-  const recovery = choice<RecoveryMethod>('recovery', v.recovery, ['lp', 'fast'], 'lp');
+  // 'auto': non-negative BP's least-ℓ2 optimum in the identity basis (the time courses are not
+  // sparse, so the LP's vertex is arbitrary), exact BP with the LP in the DCT basis.
+  const recoveryFlag = choice<EegRecovery | 'auto'>('recovery', v.recovery, [...EEG_RECOVERIES, 'auto'], 'auto');
+  const recovery: EegRecovery = recoveryFlag !== 'auto' ? recoveryFlag : basis === 'identity' ? 'min-l2' : 'lp';
+  if (recovery === 'min-l2' && basis !== 'identity') {
+    throw new UsageError(`--recovery min-l2 needs --basis identity (it picks among the x ≥ 0 fitting y, which needs the sparse-binary P itself, not P·Ψ); got --basis ${basis}`);
+  }
+  // 'auto': lift the MTTKRP when recovering min-ℓ2 (it stays in the cone), else the factor (the paper).
+  const liftFlag = choice<TensorLift | 'auto'>('lift', v.lift, ['factor', 'mttkrp', 'auto'], 'auto');
+  const lift: TensorLift = liftFlag !== 'auto' ? liftFlag : recovery === 'min-l2' ? 'mttkrp' : 'factor';
   const refit = num('refit', v.refit, { int: true, min: 0, def: 10 });
   const seed = num('seed', v.seed, { int: true, def: 0 });
 
@@ -64,18 +73,18 @@ export async function eegCommand(argv: string[]): Promise<number> {
 
   const bar = progress('eeg', !v.json);
   const res = await runEegExperiment(tensor, {
-    rank, compressions, rfAt, mode, basis, p, seed, cpMethod, maxIter, tol: 1e-6, recovery, refit,
+    rank, compressions, rfAt, mode, basis, p, seed, cpMethod, maxIter, tol: 1e-6, recovery, lift, refit,
     onProgress: (f, label) => bar.update(f, label),
   });
   bar.done();
   if (v.plot) writePlot(v.plot, res, v.input);
   if (v.json) {
-    printJson({ input: v.input, rate, stft, cp: cpMethod, recovery, refit, p, seed, ...res });
+    printJson({ input: v.input, rate, stft, cp: cpMethod, recovery, lift, refit, p, seed, ...res });
     return 0;
   }
   const [I, J, K] = res.dims;
   process.stdout.write(`eeg: ${v.input}, tensor ${I} time × ${J} frequency × ${K} channel (${stft.window} s ${stft.scale} Hann windows, hop ${stft.hop} s, ${stft.fmin}–${stft.fmax} Hz); ` +
-    `rank ${rank} CP ${cpMethod}, ${mode} mode compressed, ${basis} basis, ${recovery} recovery, FR refit ${refit} sweeps, p=${p}, seed ${seed}\n`);
+    `rank ${rank} CP ${cpMethod}, ${mode} mode compressed, ${basis} basis, ${recovery} recovery, FR lifts the ${lift === 'factor' ? 'compressed factor' : 'compressed MTTKRP'}, FR refit ${refit} sweeps, p=${p}, seed ${seed}\n`);
   process.stdout.write(`uncompressed CP error ${fmt(res.full.error)} (${fmt(res.full.seconds, 1)} s)\n`);
   const cell = (x: number | undefined) => (x === undefined ? '—' : fmt(x));
   process.stdout.write(table(
