@@ -20,15 +20,16 @@
  *
  * | type      | from                                                      | means                                   |
  * |-----------|-----------------------------------------------------------|-----------------------------------------|
- * | `reject`  | validateFrames, detectGaps, compress, batchFrames, onlineNmf | one frame dropped, with reason and text |
+ * | `reject`  | validateFrames, detectGaps, compress, batchFrames, onlineNmf, window, stft | one frame dropped, with reason and text |
  * | `gap`     | detectGaps                                                | `lost` frames missing before `seq`       |
+ * | `reset`   | window, stft                                              | the window restarted at `seq` (seq jump) |
  * | `skip`    | reconstruct                                               | a due reconstruction skipped: one still running |
  * | `failure` | reconstruct                                               | a reconstruction failed (solver/data error) |
  */
 import type { RejectReason } from '../src/frames/index.js';
 
 /** The operators that report events. */
-export type PipelineOperator = 'validateFrames' | 'detectGaps' | 'compress' | 'batchFrames' | 'onlineNmf' | 'reconstruct';
+export type PipelineOperator = 'validateFrames' | 'detectGaps' | 'compress' | 'batchFrames' | 'onlineNmf' | 'reconstruct' | 'window' | 'stft';
 
 /**
  * Why a frame was rejected: a `FrameValidator` reason, or `'model'` when the online model refused
@@ -62,6 +63,22 @@ export interface GapEvent {
   readonly lostTotal: number;
 }
 
+/**
+ * A windowing operator restarted: frame `seq` did not follow `previousSeq` (a jump either way, or
+ * a repeat), so the frames buffered before it were dropped and the next window starts at `seq`.
+ * Not a `gap`: it says nothing about frames lost (count those with `detectGaps`).
+ */
+export interface ResetEvent {
+  readonly type: 'reset';
+  readonly operator: 'window' | 'stft';
+  readonly seq: number;
+  readonly t: number;
+  /** Seq of the last frame taken before the restart. */
+  readonly previousSeq: number;
+  /** Restarts so far (this one included), in this subscription. */
+  readonly resets: number;
+}
+
 /** A reconstruction that was due but skipped because the previous one was still running. */
 export interface SkipEvent {
   readonly type: 'skip';
@@ -83,7 +100,7 @@ export interface FailureEvent {
 }
 
 /** Everything the operators report on the side channel. */
-export type PipelineEvent = RejectEvent | GapEvent | SkipEvent | FailureEvent;
+export type PipelineEvent = RejectEvent | GapEvent | ResetEvent | SkipEvent | FailureEvent;
 
 /** The callback every operator takes as `onEvent`. */
 export type EventSink = (event: PipelineEvent) => void;

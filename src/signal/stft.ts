@@ -8,6 +8,9 @@
  * FFT of fft.js requires), transformed, and scaled by 1/Σw so that a sinusoid of amplitude a shows
  * |X| ≈ a/2 at its bin ('magnitude'), or its square ('power'). Bin k is at k·rate/nfft Hz; bins
  * outside [fmin, fmax] are dropped. Frame times are the frame centres in seconds.
+ *
+ * The per-frame work is one kernel, `StftKernel.spectrum`, shared by the batch functions here and
+ * the streaming operator `stft` in pipelines/stft.ts, so both give the same numbers.
  */
 import FFT from 'fft.js';
 import { InvalidOptionError, ShapeMismatchError } from '../errors.js';
@@ -40,9 +43,28 @@ export interface Spectrogram {
   freqs: Float64Array;
 }
 
-interface Plan { L: number; hopN: number; nfft: number; k0: number; k1: number; scale: 'magnitude' | 'power'; rate: number }
+/** StftOptions resolved to samples and bins. */
+export interface StftPlan {
+  /** Samples per frame (the window), ≥ 2. */
+  readonly L: number;
+  /** Samples between frame starts, ≥ 1. */
+  readonly hopN: number;
+  /** FFT size: the next power of two ≥ L. */
+  readonly nfft: number;
+  /** First and last kept FFT bin (bin k is at k·rate/nfft Hz). */
+  readonly k0: number;
+  readonly k1: number;
+  /** Kept bins, k1 − k0 + 1. */
+  readonly bins: number;
+  readonly scale: 'magnitude' | 'power';
+  readonly rate: number;
+}
 
-function plan(o: StftOptions, length: number): Plan {
+/**
+ * Checks `o` and resolves it to samples and bins; throws InvalidOptionError (owner 'stft').
+ * @param length the signal length in samples, which the window must not exceed (none if omitted)
+ */
+export function stftPlan(o: StftOptions, length = Infinity): StftPlan {
   const owner = 'stft';
   if (!(o.rate > 0) || !Number.isFinite(o.rate)) throw new InvalidOptionError(owner, 'rate', 'a finite number > 0 (Hz)', o.rate);
   const window = o.window ?? 1, hop = o.hop ?? 0.5, fmin = o.fmin ?? 0, fmax = o.fmax ?? o.rate / 2;
@@ -58,42 +80,78 @@ function plan(o: StftOptions, length: number): Plan {
   let nfft = 2;
   while (nfft < L) nfft *= 2;
   const k0 = Math.ceil((fmin * nfft) / o.rate - 1e-9), k1 = Math.floor((fmax * nfft) / o.rate + 1e-9);
-  return { L, hopN, nfft, k0, k1, scale, rate: o.rate };
+  return { L, hopN, nfft, k0, k1, bins: k1 - k0 + 1, scale, rate: o.rate };
+}
+
+/** The frequencies (Hz) of a plan's kept bins. */
+export function stftFreqs(p: StftPlan): Float64Array {
+  return Float64Array.from({ length: p.bins }, (_, b) => ((p.k0 + b) * p.rate) / p.nfft);
+}
+
+/** The part of fft.js we use (it ships no types). */
+interface RealFft {
+  realTransform(out: Float64Array, data: Float64Array): void;
+}
+
+/**
+ * The spectrum of one frame under a plan: the Hann window, the FFT and their scratch buffers,
+ * allocated once and reused for every frame (so one kernel serves one caller at a time).
+ */
+export class StftKernel {
+  private readonly w: Float64Array;
+  private readonly wsum: number;
+  private readonly fft: RealFft;
+  /** nfft samples: the windowed frame in [0, L), zeros after (never written). */
+  private readonly buf: Float64Array;
+  private readonly out: Float64Array;
+
+  /** Builds the window and the FFT for `plan`. */
+  constructor(readonly plan: StftPlan) {
+    const { L, nfft } = plan;
+    this.w = new Float64Array(L);
+    let wsum = 0;
+    for (let i = 0; i < L; i++) { this.w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / L); wsum += this.w[i]!; }
+    this.wsum = wsum;
+    this.fft = new FFT(nfft) as RealFft;
+    this.buf = new Float64Array(nfft);
+    this.out = new Float64Array(2 * nfft);
+  }
+
+  /**
+   * Writes the spectrum of the L samples src[srcOffset + i·srcStride] (i < L) to
+   * dst[dstOffset + b·dstStride] (b < bins). No checks, no allocation: callers check once.
+   */
+  spectrum(src: Float64Array, srcOffset: number, srcStride: number, dst: Float64Array, dstOffset: number, dstStride: number): void {
+    const { L, k0, bins, scale } = this.plan;
+    const { w, wsum, buf, out } = this;
+    for (let i = 0, j = srcOffset; i < L; i++, j += srcStride) buf[i] = src[j]! * w[i]!;
+    this.fft.realTransform(out, buf);
+    for (let b = 0; b < bins; b++) {
+      const k = k0 + b;
+      const mag = Math.hypot(out[2 * k]!, out[2 * k + 1]!) / wsum;
+      dst[dstOffset + b * dstStride] = scale === 'power' ? mag * mag : mag;
+    }
+  }
+}
+
+/** Frame count of a signal of `length` samples (whole frames only). */
+function frameCount(p: StftPlan, length: number): number {
+  return Math.floor((length - p.L) / p.hopN) + 1;
+}
+
+/** Frame centres, seconds from the first sample. */
+function frameTimes(p: StftPlan, frames: number): Float64Array {
+  return Float64Array.from({ length: frames }, (_, f) => (f * p.hopN + p.L / 2) / p.rate);
 }
 
 /** The STFT of one signal. */
 export function stft(x: Float64Array, o: StftOptions): Spectrogram {
-  const p = plan(o, x.length);
-  return runStft([x], p).spectrograms[0]!;
-}
-
-function runStft(signals: Float64Array[], p: Plan): { spectrograms: Spectrogram[] } {
-  const { L, hopN, nfft, k0, k1, rate } = p;
-  const frames = Math.floor((signals[0]!.length - L) / hopN) + 1;
-  const bins = k1 - k0 + 1;
-  const w = new Float64Array(L);
-  let wsum = 0;
-  for (let i = 0; i < L; i++) { w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / L); wsum += w[i]!; }
-  const fft = new FFT(nfft);
-  const buf = new Array<number>(nfft).fill(0);
-  const out = fft.createComplexArray() as number[];
-  const times = Float64Array.from({ length: frames }, (_, f) => (f * hopN + L / 2) / rate);
-  const freqs = Float64Array.from({ length: bins }, (_, b) => ((k0 + b) * rate) / nfft);
-  const spectrograms = signals.map((x) => {
-    const S = new Float64Array(frames * bins);
-    for (let f = 0; f < frames; f++) {
-      const start = f * hopN;
-      for (let i = 0; i < L; i++) buf[i] = x[start + i]! * w[i]!;
-      fft.realTransform(out, buf);
-      for (let b = 0; b < bins; b++) {
-        const k = k0 + b;
-        const mag = Math.hypot(out[2 * k]!, out[2 * k + 1]!) / wsum;
-        S[f * bins + b] = p.scale === 'power' ? mag * mag : mag;
-      }
-    }
-    return { S: { rows: frames, cols: bins, data: S }, times, freqs };
-  });
-  return { spectrograms };
+  const p = stftPlan(o, x.length);
+  const frames = frameCount(p, x.length);
+  const kernel = new StftKernel(p);
+  const S = new Float64Array(frames * p.bins);
+  for (let f = 0; f < frames; f++) kernel.spectrum(x, f * p.hopN, 1, S, f * p.bins, 1);
+  return { S: { rows: frames, cols: p.bins, data: S }, times: frameTimes(p, frames), freqs: stftFreqs(p) };
 }
 
 /**
@@ -104,12 +162,13 @@ export function spectrogramTensor(signals: Float64Array[], o: StftOptions): { te
   if (signals.length === 0) throw new ShapeMismatchError('spectrogramTensor: signals', 'at least one channel', '0 channels');
   const len = signals[0]!.length;
   signals.forEach((s, c) => { if (s.length !== len) throw new ShapeMismatchError(`spectrogramTensor: channel ${c}`, `${len} samples like channel 0`, `${s.length}`); });
-  const p = plan(o, len);
-  const { spectrograms } = runStft(signals, p);
-  const T = spectrograms[0]!.S.rows, F = spectrograms[0]!.S.cols, C = signals.length;
+  const p = stftPlan(o, len);
+  const T = frameCount(p, len), F = p.bins, C = signals.length;
+  const kernel = new StftKernel(p);
   const data = new Float64Array(T * F * C);
-  spectrograms.forEach((sp, c) => {
-    for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) data[(t * F + f) * C + c] = sp.S.data[t * F + f]!;
+  // Entry (t, f, c) at (t·F + f)·C + c: frame t of channel c goes to offset t·F·C + c, stride C.
+  signals.forEach((x, c) => {
+    for (let t = 0; t < T; t++) kernel.spectrum(x, t * p.hopN, 1, data, t * F * C + c, C);
   });
-  return { tensor: { dims: [T, F, C], data }, times: spectrograms[0]!.times, freqs: spectrograms[0]!.freqs };
+  return { tensor: { dims: [T, F, C], data }, times: frameTimes(p, T), freqs: stftFreqs(p) };
 }
