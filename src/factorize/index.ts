@@ -28,3 +28,4 @@ export {
   type CpComponents, type CpState, type CpMethod, type CpOptions, type CpResult,
 } from './cp/index.js';
 export { OnlineNMF, resolveOnlineNmfOptions, DEFAULT_ONLINE_NMF_OPTIONS, ONLINE_NMF_CONSTRAINTS, ONLINE_NMF_MAX_BATCH, ONLINE_NMF_FIT_BATCH, ONLINE_NMF_UPDATE_FRAMES, type OnlineNmfOptions, type OnlineNmfState, type OnlineNmfRuntime } from './online/nmf.js';
+export { OnlineCP, resolveOnlineCpOptions, DEFAULT_ONLINE_CP_OPTIONS, ONLINE_CP_CONSTRAINTS, type OnlineCpOptions, type OnlineCpState, type OnlineCpComponents } from './online/cp.js';
