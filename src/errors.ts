@@ -58,6 +58,45 @@ export class SolverError extends Error {
   }
 }
 
+/** One problem in a config file: where it is (path, and line:column when parsed from text) and what is wrong. */
+export interface ConfigIssue {
+  /** The value's path in the config, e.g. `stages[2].rank` ('' for the whole document). */
+  readonly path: string;
+  /** 1-based line and column in the source text, when known. */
+  readonly line?: number;
+  readonly column?: number;
+  /** What is wrong, e.g. "must be an integer ≥ 1; got 0". */
+  readonly problem: string;
+}
+
+/**
+ * A config (YAML or object) that cannot be used: one line per issue,
+ * `file:line:column: path: problem`. The first issue's fields are copied onto the error.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly path: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  readonly problem: string;
+  constructor(
+    readonly source: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    super(issues.map((i) => formatIssue(source, i)).join('\n') || `${source}: invalid config`);
+    const first = issues[0];
+    this.path = first?.path ?? '';
+    this.line = first?.line;
+    this.column = first?.column;
+    this.problem = first?.problem ?? 'invalid config';
+  }
+}
+
+function formatIssue(source: string, i: ConfigIssue): string {
+  const at = i.line === undefined ? source : `${source}:${i.line}:${i.column ?? 1}`;
+  return i.path ? `${at}: ${i.path}: ${i.problem}` : `${at}: ${i.problem}`;
+}
+
 function formatValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);

@@ -1,0 +1,542 @@
+/**
+ * The pipeline config (ARCHITECTURE.md, `config/`): a YAML document or a plain object, checked by
+ * a zod schema and then across stages, so that a config that parses also builds (`builder.ts`).
+ *
+ * ```yaml
+ * version: 1
+ * stream: { id: sim, kind: compressed, n: 2000, rate: 250,
+ *           projection: { ensemble: sparse-binary, n: 2000, d: 400, p: 5, seed: 1 } }
+ * stages:                                      # in order; each `type` is one operator
+ *   - { type: detectGaps }                     # frames → frames
+ *   - { type: validate }                       # frames → frames
+ *   - { type: batch, maxBatch: 32 }            # frames → blocks
+ *   - { type: onlineNmf, rank: 10 }            # blocks → model updates
+ *   - { type: reconstruct, everyMs: 1000 }     # branch: model updates → factors
+ *   - { type: metrics }                        # branch: model updates → metrics
+ * ```
+ *
+ * Three checks, each failing with a ConfigError that gives the file, line:column (YAML input),
+ * the path (`stages[2].rank`) and the problem:
+ * 1. YAML syntax (the `yaml` package with a LineCounter; duplicate keys are errors);
+ * 2. the schema: strict objects (an unknown key is an error), types, and each operator's own
+ *    rules, taken from its constraint table or its own validator (validateStreamInfo,
+ *    validateProjectionSpec, checkSeqModulo, OnlineNMF, resolveRecoveryOptions), never restated
+ *    here. Defaults are NOT filled in: an absent field gets the operator's own default;
+ * 3. across stages (the "flow", `STAGE_RULES[type].flow`): what each stage takes and gives
+ *    (frames → blocks → model updates), the frame header at each point (raw or compressed, its
+ *    length), rank ≤ d, one seq modulus for every stage that reads the counter, one branch of
+ *    each kind.
+ *
+ * Adding a stage type: one entry in `STAGE_RULES` below (its schema and flow rule) and one in
+ * `STAGE_FACTORIES` (builder.ts); the types make the second one mandatory. A new kind of value
+ * between stages is one more `FlowKind` with its text in `KIND_TEXT`.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, DataError, InvalidOptionError, type ConfigIssue } from '../src/errors.js';
+import { OnlineNMF, ONLINE_NMF_CONSTRAINTS, type OnlineNmfOptions } from '../src/factorize/online/nmf.js';
+import type { KernelBackend } from '../src/factorize/online/kernels.js';
+import { describeConstraint, satisfies, type Constraint, type ConstraintTable } from '../src/factorize/validate.js';
+import { checkSeqModulo } from '../src/frames/gaps.js';
+import { frameLength, validateStreamInfo, type StreamInfo } from '../src/frames/index.js';
+import { RECOVERY_OPTION_CONSTRAINTS, resolveRecoveryOptions, type RecoveryOptions } from '../src/recovery/options.js';
+import { validateProjectionSpec, type ProjectionSpec } from '../src/sensing/projection.js';
+import { BATCH_FRAMES_CONSTRAINTS } from './batch.js';
+import { COMPRESS_CONSTRAINTS } from './compress.js';
+import { METRICS_CONSTRAINTS } from './metrics.js';
+import { ONLINE_NMF_OPERATOR_CONSTRAINTS } from './onlineNmf.js';
+import { RECONSTRUCT_CONSTRAINTS } from './reconstruct.js';
+
+// ---------------------------------------------------------------------------------------------
+// Field schemas, generated from the operators' own rules.
+
+/** A path into a config: ['stages', 2, 'rank']. */
+export type ConfigPath = readonly (string | number)[];
+
+/** How a bad value is quoted in a problem (as src/errors.ts quotes option values). */
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'a mapping' : String(v);
+}
+
+/** One constraint-table field as a zod type; the table's own phrase is the message. */
+function fromConstraint(c: Constraint): z.ZodType<number | string | boolean> {
+  const error = `must be ${describeConstraint(c)}`;
+  if (c.type === 'boolean') return z.boolean({ error });
+  if (c.type === 'enum') return z.string({ error }).refine((v) => satisfies(c, v), { error });
+  return z.number({ error }).refine((v) => satisfies(c, v), { error });
+}
+
+type OptionalFields<T> = { [K in keyof T]-?: z.ZodOptional<z.ZodType<T[K]>> };
+
+/** Every field of a constraint table, optional (absent = the operator's default). */
+function optionalFields<T>(table: ConstraintTable<T>): OptionalFields<T> {
+  const shape: Record<string, z.ZodOptional<z.ZodType<unknown>>> = {};
+  for (const [key, c] of Object.entries(table) as [string, Constraint][]) shape[key] = fromConstraint(c).optional();
+  return shape as OptionalFields<T>;
+}
+
+/**
+ * Runs one of the project's validators inside a refinement: its InvalidOptionError (or a
+ * DataError about "field 'x'", as validateStreamInfo throws) becomes an issue at that field.
+ * `at` maps the validator's option name to a path under the refined value.
+ */
+function refineWith(ctx: z.RefinementCtx, check: () => unknown, at: (option: string) => ConfigPath = splitPath): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof InvalidOptionError) {
+      ctx.addIssue({ code: 'custom', path: [...at(e.option)], message: `must be ${e.allowed}; got ${show(e.received)}` });
+      return;
+    }
+    if (e instanceof DataError) {
+      const text = e.where && e.message.startsWith(`${e.where}: `) ? e.message.slice(e.where.length + 2) : e.message;
+      const m = /^field '([^']+)' (.*)$/s.exec(text);
+      ctx.addIssue({ code: 'custom', path: m ? [...splitPath(m[1]!)] : [], message: m ? m[2]! : text });
+      return;
+    }
+    throw e;
+  }
+}
+
+/** 'projection.d' → ['projection', 'd']; 'labels[3]' → ['labels', 3]. */
+function splitPath(text: string): ConfigPath {
+  return text.split(/[.[\]]/).filter((s) => s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+const number = z.number({ error: 'must be a number' });
+const string = z.string({ error: 'must be a string' });
+
+/** Only types here: the ranges and the cross-field rules are validateProjectionSpec's. */
+const projectionShape = { ensemble: string, n: number, d: number, p: number.optional(), seed: number };
+
+/** A ProjectionSpec on its own (a compress stage's), checked by validateProjectionSpec. */
+const projectionSchema = z.strictObject(projectionShape, { error: 'must be a mapping (a ProjectionSpec)' })
+  .superRefine((spec, ctx) => refineWith(ctx, () => validateProjectionSpec(spec as ProjectionSpec))) as unknown as z.ZodType<ProjectionSpec>;
+
+/** The input stream's header: types here, every rule validateStreamInfo's. */
+const streamSchema = z.strictObject({
+  id: string,
+  kind: string,
+  n: number,
+  rate: number,
+  labels: z.array(string, { error: 'must be a list of strings' }).optional(),
+  units: string.optional(),
+  projection: z.strictObject(projectionShape, { error: 'must be a mapping (a ProjectionSpec)' }).optional(),
+}, { error: 'must be a mapping (a StreamInfo)' })
+  .superRefine((info, ctx) => refineWith(ctx, () => validateStreamInfo(info, 'stream'))) as unknown as z.ZodType<StreamInfo>;
+
+/** The fast solver's options that reconstruct passes on (`method` is always 'fast', warmStart is reconstruct's own). */
+export type ReconstructRecoveryConfig = Omit<RecoveryOptions, 'method' | 'warmStart' | 'highsOptions'>;
+
+/** Types from RECOVERY_OPTION_CONSTRAINTS (so new solver options appear here), ranges from resolveRecoveryOptions. */
+const recoverySchema = ((): z.ZodType<ReconstructRecoveryConfig> => {
+  const shape: Record<string, z.ZodOptional<z.ZodType<unknown>>> = {};
+  for (const [key, c] of Object.entries(RECOVERY_OPTION_CONSTRAINTS)) {
+    if (key === 'method' || key === 'warmStart') continue;
+    if (c.kind === 'boolean') shape[key] = z.boolean({ error: 'must be a boolean' }).optional();
+    else if (c.kind === 'enum') shape[key] = z.string({ error: 'must be a string' }).optional();
+    else if (c.kind === 'interval') shape[key] = number.optional();
+  }
+  return z.strictObject(shape, { error: 'must be a mapping (fast-solver options)' })
+    .superRefine((o, ctx) => refineWith(ctx, () => resolveRecoveryOptions({ ...(o as RecoveryOptions), method: 'fast' }))) as unknown as z.ZodType<ReconstructRecoveryConfig>;
+})();
+
+/** The seq counter modulus (validate.seqModulo, detectGaps.modulo), checked by checkSeqModulo. */
+function seqModulus(owner: string, option: string): z.ZodOptional<z.ZodType<number>> {
+  return number.superRefine((v, ctx) => refineWith(ctx, () => checkSeqModulo(owner, option, v), () => [])).optional();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stage table.
+
+/** What flows between stages: frames (`Frame`), blocks of frames (`FrameBlock`), model updates (`ModelUpdate`). */
+export type FlowKind = 'frames' | 'blocks' | 'updates';
+
+const KIND_TEXT: Record<FlowKind, string> = {
+  frames: 'frames',
+  blocks: 'blocks of frames',
+  updates: 'model updates',
+};
+
+/** How to get a flow kind that is missing, for problems. */
+const KIND_HINT: Record<FlowKind, string> = {
+  frames: 'place it before the stage that batches them',
+  blocks: 'put a batch stage before it',
+  updates: 'put an onlineNmf stage before it',
+};
+
+/** The outputs beside the main flow: a branch stage taps the flow and leaves it unchanged. */
+export type BranchName = 'factors' | 'metrics';
+
+/** The flow at one point of the pipeline (between two stages). */
+export interface PipelineFlow {
+  readonly kind: FlowKind;
+  /** The header of the frames at this point: the stream's, or compressed by a compress stage. */
+  readonly info: StreamInfo;
+  /** Who emits it ("the stream", "stage 2 (batch)"), for problems. */
+  readonly from: string;
+  /** Who set the frame length here ("stream.projection.d", "stages[1].projection.d"). */
+  readonly lengthFrom: string;
+  /** The seq counter's modulus as the first stage that reads it declared it. */
+  readonly seq: { readonly modulo: number | undefined; readonly by: string } | undefined;
+}
+
+/** Reports a problem at a path under the stage (e.g. ['rank']). */
+export type FlowReport = (field: ConfigPath, problem: string) => void;
+
+/** One stage type: its schema and its flow rule. */
+export interface StageRule<T extends string, S extends { type: T }> {
+  readonly schema: z.ZodType<S>;
+  /** Set for a branch stage: the output it feeds. */
+  readonly branch?: BranchName;
+  /**
+   * Checks the stage against the flow reaching it and returns the flow after it (also after a
+   * problem, as if the stage worked, so later stages are still checked). `label` names the stage.
+   */
+  readonly flow: (stage: S, at: PipelineFlow, report: FlowReport, label: string, index: number) => PipelineFlow;
+}
+
+/** The output type of a stage schema: its `type` and its fields. */
+type StageShapeOutput<T extends string, Shape extends z.ZodRawShape> = { type: T } & z.output<z.ZodObject<Shape>>;
+
+/** One STAGE_RULES entry: the stage's strict schema (`type` plus `shape`, optionally refined) and its flow rule. */
+function rule<T extends string, Shape extends z.ZodRawShape>(
+  type: T, shape: Shape, flow: StageRule<T, StageShapeOutput<T, Shape>>['flow'],
+  branch?: BranchName, refine?: (stage: StageShapeOutput<T, Shape>, ctx: z.RefinementCtx) => void,
+): StageRule<T, StageShapeOutput<T, Shape>> {
+  const object = z.strictObject({ type: z.literal(type), ...shape }, { error: `must be a mapping (a ${type} stage)` });
+  const schema = (refine ? object.superRefine(refine as (v: unknown, ctx: z.RefinementCtx) => void) : object) as unknown as z.ZodType<StageShapeOutput<T, Shape>>;
+  return branch ? { schema, flow, branch } : { schema, flow };
+}
+
+/** False (and a problem at `type`) when the stage does not take what flows here. */
+function takes(at: PipelineFlow, kind: FlowKind, type: string, report: FlowReport): boolean {
+  if (at.kind === kind) return true;
+  report(['type'], `${type} takes ${KIND_TEXT[kind]}, but ${at.from} emits ${KIND_TEXT[at.kind]} here: ${KIND_HINT[kind]}`);
+  return false;
+}
+
+/** Every stage that reads the seq counter must agree on its modulus (else one rejects what the other wraps). */
+function seqOf(at: PipelineFlow, modulo: number | undefined, field: string, report: FlowReport, index: number): PipelineFlow['seq'] {
+  if (!at.seq) return { modulo, by: `stages[${index}].${field}` };
+  if (at.seq.modulo !== modulo) {
+    report([field], `must equal the seq modulus of ${at.seq.by} (${at.seq.modulo ?? 'unset'}), as both read the same counter; got ${modulo ?? 'unset'}`);
+  }
+  return at.seq;
+}
+
+const MODEL_KEYS = Object.keys(ONLINE_NMF_CONSTRAINTS) as (keyof OnlineNmfOptions)[];
+
+/** The stage types, by `type`. */
+export const STAGE_RULES = {
+  validate: rule('validate', { seqModulo: seqModulus('validate', 'seqModulo') }, (s, at, report, label, index) => {
+    takes(at, 'frames', 'validate', report);
+    return { ...at, from: label, seq: seqOf(at, s.seqModulo, 'seqModulo', report, index) };
+  }),
+
+  detectGaps: rule('detectGaps', { modulo: seqModulus('detectGaps', 'modulo') }, (s, at, report, label, index) => {
+    takes(at, 'frames', 'detectGaps', report);
+    return { ...at, from: label, seq: seqOf(at, s.modulo, 'modulo', report, index) };
+  }),
+
+  compress: rule('compress', { projection: projectionSchema, ...optionalFields(COMPRESS_CONSTRAINTS) }, (s, at, report, label, index) => {
+    if (takes(at, 'frames', 'compress', report) && at.info.kind !== 'raw') {
+      report(['type'], `compress takes raw frames, but ${at.from} emits compressed frames (length d = ${frameLength(at.info)}, ${at.lengthFrom}); remove it or declare the stream raw`);
+    }
+    if (s.projection.n !== at.info.n) {
+      report(['projection', 'n'], `must equal n = ${at.info.n}, the length of the raw frames of ${at.from}; got ${s.projection.n}`);
+    }
+    const { projection: _old, ...rest } = at.info;
+    const projection = { ...s.projection, p: s.projection.p ?? validateProjectionSpec(s.projection).p };
+    return { ...at, kind: 'frames', info: { ...rest, kind: 'compressed', projection }, from: label, lengthFrom: `stages[${index}].projection.d` };
+  }),
+
+  batch: rule('batch', optionalFields(BATCH_FRAMES_CONSTRAINTS), (_s, at, report, label) => {
+    takes(at, 'frames', 'batch', report);
+    return { ...at, kind: 'blocks', from: label };
+  }),
+
+  onlineNmf: rule('onlineNmf', {
+    ...optionalFields(ONLINE_NMF_CONSTRAINTS),
+    rank: fromConstraint(ONLINE_NMF_CONSTRAINTS.rank) as z.ZodType<number>,
+    ...optionalFields(ONLINE_NMF_OPERATOR_CONSTRAINTS),
+    /** 'auto' | 'wasm' | 'js' (OnlineNMF's runtime; checked by OnlineNMF itself). */
+    backend: (string as unknown as z.ZodType<KernelBackend>).optional(),
+  }, (s, at, report, label) => {
+    if (takes(at, 'blocks', 'onlineNmf', report)) {
+      if (at.info.kind !== 'compressed') {
+        report(['type'], `onlineNmf needs compressed frames, but the stream is raw and no compress stage precedes it: add one, or declare the stream compressed with its projection`);
+      } else {
+        const d = frameLength(at.info);
+        if (s.rank > d) report(['rank'], `must be ≤ d = ${d}, the length of the frames reaching it (${at.lengthFrom}); got ${s.rank}`);
+      }
+    }
+    return { ...at, kind: 'updates', from: label };
+  }, undefined, (s, ctx) => {
+    // OnlineNMF's own checks: the model options' cross-field rules (warmStartFrames ≥ rank) and the backend.
+    const model: Partial<OnlineNmfOptions> = {};
+    for (const key of MODEL_KEYS) if (s[key] !== undefined) model[key] = s[key];
+    refineWith(ctx, () => new OnlineNMF(model as OnlineNmfOptions, s.backend === undefined ? {} : { backend: s.backend }));
+  }),
+
+  reconstruct: rule('reconstruct', { ...optionalFields(RECONSTRUCT_CONSTRAINTS), recovery: recoverySchema.optional() }, (_s, at, report) => {
+    takes(at, 'updates', 'reconstruct', report);
+    return at;
+  }, 'factors'),
+
+  metrics: rule('metrics', optionalFields(METRICS_CONSTRAINTS), (_s, at, report) => {
+    takes(at, 'updates', 'metrics', report);
+    return at;
+  }, 'metrics'),
+} as const;
+
+/** The names of the stage types. */
+export type StageType = keyof typeof STAGE_RULES;
+
+/** One stage of a config, discriminated by `type`. */
+export type StageConfig = { [K in StageType]: z.output<(typeof STAGE_RULES)[K]['schema']> }[StageType];
+
+/** The stage of one type. */
+export type StageOf<K extends StageType> = Extract<StageConfig, { type: K }>;
+
+/** A checked pipeline config (deeply frozen). */
+export interface PipelineConfig {
+  readonly version: 1;
+  /** The input stream's header (a StreamInfo). */
+  readonly stream: StreamInfo;
+  /** The stages in order; branch stages (reconstruct, metrics) tap the flow where they stand. */
+  readonly stages: readonly StageConfig[];
+}
+
+const STAGE_TYPES = Object.keys(STAGE_RULES) as StageType[];
+
+const stageSchema = z.discriminatedUnion(
+  'type',
+  STAGE_TYPES.map((t) => STAGE_RULES[t].schema) as unknown as [z.ZodObject<{ type: z.ZodLiteral<string> }>],
+  { error: 'must be a mapping (a stage with a type)' },
+);
+
+const configSchema = z.strictObject({
+  version: z.literal(1, { error: 'must be 1 (the only config version)' }),
+  stream: streamSchema,
+  stages: z.array(stageSchema, { error: 'must be a list of stages' }),
+}, { error: 'must be a mapping with version, stream and stages' });
+
+// ---------------------------------------------------------------------------------------------
+// Across stages.
+
+/** The flow entering each stage, and after the last one. */
+export interface PipelineFlows {
+  readonly flows: readonly PipelineFlow[];
+  readonly output: PipelineFlow;
+}
+
+/** Runs every stage's flow rule in order; problems go to `report` with paths from the root. */
+function traceFlows(config: PipelineConfig, report: (path: ConfigPath, problem: string) => void): PipelineFlows {
+  const info = config.stream;
+  let at: PipelineFlow = {
+    kind: 'frames', info, from: 'the stream', seq: undefined,
+    lengthFrom: info.kind === 'compressed' ? 'stream.projection.d' : 'stream.n',
+  };
+  const flows: PipelineFlow[] = [];
+  const branches = new Map<BranchName, number>();
+  config.stages.forEach((stage, index) => {
+    flows.push(at);
+    const label = `stage ${index} (${stage.type})`;
+    const stageReport: FlowReport = (field, problem) => report(['stages', index, ...field], problem);
+    const r = STAGE_RULES[stage.type] as StageRule<string, StageConfig>;
+    if (r.branch) {
+      const first = branches.get(r.branch);
+      if (first !== undefined) stageReport(['type'], `a second ${r.branch} branch (stage ${first} feeds it already): one ${stage.type} stage per pipeline`);
+      else branches.set(r.branch, index);
+    }
+    at = r.flow(stage, at, stageReport, label, index);
+  });
+  return { flows, output: at };
+}
+
+/** The flow entering each stage of a checked config (what builder.ts builds from). */
+export function pipelineFlows(config: PipelineConfig): PipelineFlows {
+  return traceFlows(config, (path, problem) => {
+    throw configError(config, path, problem);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations and errors.
+
+/** 1-based line and column of a path in the source, at its key or its value. */
+type Locator = (path: ConfigPath, at: 'key' | 'value') => { line: number; column: number } | undefined;
+
+/** Where each checked config came from (for ConfigErrors raised later, by the builder). */
+const ORIGINS = new WeakMap<object, { source: string; locate: Locator | undefined }>();
+
+/** A path as text: ['stages', 2, 'rank'] → "stages[2].rank". */
+export function formatConfigPath(path: ConfigPath): string {
+  let out = '';
+  for (const seg of path) out = typeof seg === 'number' ? `${out}[${seg}]` : out ? `${out}.${seg}` : seg;
+  return out;
+}
+
+function issueAt(path: ConfigPath, problem: string, locate: Locator | undefined, at: 'key' | 'value' = 'value'): ConfigIssue {
+  const pos = locate?.(path, at);
+  return pos ? { path: formatConfigPath(path), line: pos.line, column: pos.column, problem } : { path: formatConfigPath(path), problem };
+}
+
+/** A ConfigError about `path` of a config returned by `parsePipelineConfig` (with its file and line when known). */
+export function configError(config: PipelineConfig, path: ConfigPath, problem: string): ConfigError {
+  const origin = ORIGINS.get(config);
+  return new ConfigError(origin?.source ?? 'config', [issueAt(path, problem, origin?.locate)]);
+}
+
+/** True for a config returned by `parsePipelineConfig` (checked, frozen). */
+export function isCheckedConfig(config: unknown): config is PipelineConfig {
+  return typeof config === 'object' && config !== null && ORIGINS.has(config);
+}
+
+/** Parses YAML text; syntax errors become a ConfigError with line and column. */
+function parseYaml(text: string, source: string): { data: unknown; locate: Locator } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(source, doc.errors.map((e) => {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      return { path: '', line, column: col, problem: `YAML: ${e.message}` };
+    }));
+  }
+  const locate: Locator = (path, at) => {
+    // Walk as far as the document goes: a missing key points at its parent mapping.
+    let node: unknown = doc.contents;
+    let offset = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i]!;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        const keyAt = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+        const valueAt = (pair.value as { range?: [number, number, number] } | null)?.range?.[0];
+        offset = (at === 'key' && i === path.length - 1) || valueAt === undefined ? keyAt : valueAt;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
+        node = node.items[seg];
+        offset = (node as { range?: [number, number, number] }).range?.[0] ?? offset;
+      } else {
+        break;
+      }
+    }
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new ConfigError(source, [{ path: '', problem: `YAML: ${e instanceof Error ? e.message : String(e)}` }]);
+  }
+  return { data, locate };
+}
+
+/** The keys the schema allows in the object at `path` of `data` (for unknown-key problems). */
+function knownKeys(path: ConfigPath, data: unknown): string[] {
+  let schema: unknown = configSchema;
+  let value: unknown = data;
+  const unwrap = (): void => {
+    for (;;) {
+      if (schema instanceof z.ZodOptional) schema = schema.unwrap();
+      else if (schema instanceof z.ZodDiscriminatedUnion) {
+        const type = (value as { type?: unknown } | null)?.type;
+        schema = STAGE_TYPES.includes(type as StageType) ? STAGE_RULES[type as StageType].schema : undefined;
+      } else return;
+    }
+  };
+  for (const seg of path) {
+    unwrap();
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, unknown>)[String(seg)];
+    else if (schema instanceof z.ZodArray) schema = schema.element;
+    else return [];
+    value = (value as Record<string | number, unknown> | null)?.[seg];
+  }
+  unwrap();
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function valueAt(data: unknown, path: ConfigPath): unknown {
+  let v = data;
+  for (const seg of path) v = typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[seg] : undefined;
+  return v;
+}
+
+/** zod's issues as ConfigIssues: one per unknown key, problems in the project's phrasing. */
+function issuesOf(error: z.ZodError, data: unknown, locate: Locator | undefined): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path as ConfigPath;
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(path, data);
+      for (const key of issue.keys) {
+        const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+        const hint = near ? `did you mean '${near}'?` : known.length ? `known keys: ${known.join(', ')}` : '';
+        out.push(issueAt([...path, key], `unknown key '${key}'${hint ? `; ${hint}` : ''}`, locate, 'key'));
+      }
+      continue;
+    }
+    const input = valueAt(data, path);
+    let problem: string;
+    if (issue.code === 'invalid_union' && 'discriminator' in issue) {
+      const type = valueAt(data, path.slice(0, -1)) as { type?: unknown } | undefined;
+      problem = type?.type === undefined
+        ? `missing: every stage needs a type, one of ${STAGE_TYPES.join(', ')}`
+        : `unknown stage type ${show(type.type)}; known: ${STAGE_TYPES.join(', ')}`;
+    } else if (issue.message.startsWith('must ')) {
+      problem = input === undefined ? `is missing; it ${issue.message}` : issue.message.includes('; got ') ? issue.message : `${issue.message}; got ${show(input)}`;
+    } else {
+      problem = input === undefined ? `is missing (${issue.message})` : `${issue.message}; got ${show(input)}`;
+    }
+    out.push(issueAt(path, problem, locate));
+  }
+  return out;
+}
+
+/** In the order of the file (a stable sort; issues without a line keep their place at the end). */
+function byPosition(issues: ConfigIssue[]): ConfigIssue[] {
+  const key = (i: ConfigIssue): number => (i.line === undefined ? Infinity : i.line * 1e6 + (i.column ?? 0));
+  return [...issues].sort((a, b) => key(a) - key(b));
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/**
+ * Parses and checks a pipeline config: YAML text (a string) or an already parsed object.
+ * Returns it typed and deeply frozen; absent options stay absent (the operators' defaults apply).
+ *
+ * @example
+ * const config = parsePipelineConfig(readFileSync('config/default.yaml', 'utf8'), 'config/default.yaml');
+ * @see buildPipeline (builder.ts), STAGE_RULES
+ * @param input YAML text, or a plain object of the same shape
+ * @param source the file name (or any label) that errors begin with
+ * @returns the checked config
+ * @throws ConfigError with `source`, line:column (YAML), the path and the problem of every issue found
+ */
+export function parsePipelineConfig(input: unknown, source = 'config'): PipelineConfig {
+  let data = input;
+  let locate: Locator | undefined;
+  if (typeof input === 'string') ({ data, locate } = parseYaml(input, source));
+  const parsed = configSchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(source, byPosition(issuesOf(parsed.error, data, locate)));
+  const config = deepFreeze(parsed.data as unknown as PipelineConfig);
+  const issues: ConfigIssue[] = [];
+  traceFlows(config, (path, problem) => issues.push(issueAt(path, problem, locate)));
+  if (issues.length > 0) throw new ConfigError(source, byPosition(issues));
+  ORIGINS.set(config, { source, locate });
+  return config;
+}
