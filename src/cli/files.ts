@@ -1,6 +1,6 @@
 /** File I/O for commands: reads and all-or-nothing writes whose failures are one clear line. */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { UsageError } from './args.js';
 
 /** Reads a file, turning fs errors into one clear line. */
@@ -34,5 +34,21 @@ export function writeAllOrNothing(dir: string, files: Record<string, string>, fl
   } catch (e) {
     for (const t of tmp) rmSync(t, { force: true });
     throw new UsageError(`cannot write ${flag} ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/** The --plot target must be an .svg file in a writable (or creatable) place. */
+export function checkPlotPath(path: string): void {
+  if (extname(path).toLowerCase() !== '.svg') {
+    throw new UsageError(`--plot ${path}: only SVG output is supported; use a name ending in .svg (convert with e.g. rsvg-convert for PNG)`);
+  }
+  const dir = dirname(path);
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--plot ${path}: ${dir} is not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--plot ${path}: ${code === 'ENOENT' ? `directory ${dir} does not exist` : `cannot write to ${dir} (${code ?? (e as Error).message})`}`);
   }
 }

@@ -69,6 +69,8 @@ describe('cfstream experiment eeg', () => {
       [['--input', join(dir, 'missing.edf')], /missing\.edf/],
       [['--input', fixture, '--basis', 'dct', '--recovery', 'min-l2'], /--recovery min-l2 needs --basis identity/],
       [['--input', fixture, '--lift', 'fibers'], /--lift must be one of/],
+      [['--input', fixture, '--plot', join(dir, 'fig.png')], /only SVG output is supported/],
+      [['--input', fixture, '--plot', join(dir, 'nope', 'fig.svg')], /directory .*nope does not exist/],
     ];
     for (const [args, re] of cases) {
       const r = cli(...args);

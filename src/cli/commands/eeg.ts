@@ -14,7 +14,7 @@ import { choice, num, numList, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
 import { svgChart } from '../svg.js';
-import { writeAllOrNothing } from '../files.js';
+import { checkPlotPath, writeAllOrNothing } from '../files.js';
 
 const FLAGS = {
   input: { type: 'string' }, window: { type: 'string' }, hop: { type: 'string' }, fmin: { type: 'string' }, fmax: { type: 'string' },
@@ -58,6 +58,7 @@ export async function eegCommand(argv: string[]): Promise<number> {
   const refit = num('refit', v.refit, { int: true, min: 0, def: 10 });
   const seed = num('seed', v.seed, { int: true, def: 0 });
 
+  if (v.plot !== undefined) checkPlotPath(v.plot);
   const edf = await readEdfSignals(v.input);
   if (edf.signals.length === 0) throw new DataError('no data signals (only annotations)', v.input);
   const rate = edf.rates[0]!;

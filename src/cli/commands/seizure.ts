@@ -5,8 +5,7 @@
  * document with --json) and with --plot writes an SVG of the burst factors with the onsets marked.
  * Seeds: the data from --seed, P from seed + 1, the CP start from seed + 2.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { basename, dirname, extname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import {
   DEFAULT_SEIZURE_SPECTROGRAM_OPTIONS as SIM, simulateSeizureSpectrogram, type SeizureSpectrogram,
 } from '../../../simulators/eegSpectrogram.js';
@@ -18,7 +17,7 @@ import { choice, num, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
 import { svgChart, type Panel } from '../svg.js';
-import { writeAllOrNothing } from '../files.js';
+import { checkPlotPath, writeAllOrNothing } from '../files.js';
 
 const FLAGS = {
   hours: { type: 'string' }, bursts: { type: 'string' }, compression: { type: 'string' }, channels: { type: 'string' },
@@ -97,22 +96,6 @@ export async function seizureCommand(argv: string[]): Promise<number> {
   }
   if (v.plot !== undefined) process.stdout.write(`plot: ${v.plot}\n`);
   return 0;
-}
-
-/** The --plot target must be an .svg file in a writable (or creatable) place. */
-function checkPlotPath(path: string): void {
-  if (extname(path).toLowerCase() !== '.svg') {
-    throw new UsageError(`--plot ${path}: only SVG output is supported; use a name ending in .svg (convert with e.g. rsvg-convert for PNG)`);
-  }
-  const dir = dirname(path);
-  try {
-    if (!statSync(dir).isDirectory()) throw new UsageError(`--plot ${path}: ${dir} is not a directory`);
-    accessSync(dir, constants.W_OK);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`--plot ${path}: ${code === 'ENOENT' ? `directory ${dir} does not exist` : `cannot write to ${dir} (${code ?? (e as Error).message})`}`);
-  }
 }
 
 /** The Fig. 4 panels: the true burst activation, then FR, RF and the uncompressed burst factors. */
