@@ -42,9 +42,38 @@ export interface Projection {
 /** Builds the operator for a spec (validates it; same spec ⇒ same P everywhere). */
 export function makeProjection(specIn: ProjectionSpec): Projection {
   const spec = validateProjectionSpec(specIn);
-  const { n, d } = spec;
   const sparse = spec.ensemble === 'sparse-binary' ? generateSparseBinary(spec) : undefined;
-  const dense = sparse ? undefined : generateDense(spec);
+  return operatorOf(spec, spec.d, spec.n, sparse, sparse ? undefined : generateDense(spec));
+}
+
+/**
+ * Rows [from, to) of P as a projection of its own (d = to − from): e.g. the measurement rows a
+ * model trains on when the others are held out to estimate its error. `spec` stays the parent's
+ * (the generator); the block's columns may hold fewer than p ones.
+ */
+export function rowBlock(P: Projection, from: number, to: number): Projection {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= P.d)) {
+    throw new ShapeMismatchError('rowBlock: rows', `0 ≤ from < to ≤ d = ${P.d}`, `[${from}, ${to})`);
+  }
+  const d = to - from;
+  if (P.sparse) {
+    const S = P.sparse;
+    const colPtr = new Int32Array(S.cols + 1);
+    const kept: number[] = [];
+    for (let j = 0; j < S.cols; j++) {
+      for (let q = S.colPtr[j]!; q < S.colPtr[j + 1]!; q++) {
+        const r = S.rowIdx[q]!;
+        if (r >= from && r < to) kept.push(r - from);
+      }
+      colPtr[j + 1] = kept.length;
+    }
+    return operatorOf(P.spec, d, P.n, { rows: d, cols: S.cols, colPtr, rowIdx: Int32Array.from(kept) }, undefined);
+  }
+  const D = P.dense!;
+  return operatorOf(P.spec, d, P.n, undefined, { rows: d, cols: P.n, data: D.data.slice(from * P.n, to * P.n) });
+}
+
+function operatorOf(spec: Required<ProjectionSpec>, d: number, n: number, sparse: SparseBinaryMatrix | undefined, dense: Matrix | undefined): Projection {
 
   const applyColumns = (M: Matrix): Matrix => {
     if (M.rows !== n) throw new ShapeMismatchError('P·M: M', `${n}×m`, `${M.rows}×${M.cols}`);
