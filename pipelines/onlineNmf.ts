@@ -7,6 +7,7 @@ import { DataError } from '../src/errors.js';
 import { OnlineNMF, resolveOnlineNmfOptions, type OnlineNmfOptions, type OnlineNmfRuntime } from '../src/factorize/online/nmf.js';
 import type { ConstraintTable } from '../src/factorize/validate.js';
 import type { EventSink } from './events.js';
+import { HoldoutRing } from './internal/holdoutRing.js';
 import { clockOf, resolvePipelineOptions } from './internal/options.js';
 import type { FrameBlock, ModelUpdate } from './types.js';
 
@@ -14,6 +15,10 @@ import type { FrameBlock, ModelUpdate } from './types.js';
 export interface OnlineNmfOperatorOptions {
   /** true; set negative entries (noise in compressed frames) to 0 before the update and count them, rather than have the model refuse the frame. */
   clipNegative: boolean;
+  /** 0; hold out the last this many measurement rows of every frame: the model never sees them, and `reconstruct` uses them to estimate W's error without ground truth (integer ≥ 0, < d). */
+  holdoutRows: number;
+  /** 256; recent frames kept (whole) for that estimate (integer ≥ 1); costs one copy of d values per frame. */
+  holdoutFrames: number;
 }
 
 /** Hooks of the `onlineNmf` operator. */
@@ -27,10 +32,14 @@ export interface OnlineNmfOperatorHooks {
 }
 
 /** The documented defaults of `OnlineNmfOperatorOptions`. */
-export const DEFAULT_ONLINE_NMF_OPERATOR_OPTIONS: Readonly<OnlineNmfOperatorOptions> = Object.freeze({ clipNegative: true });
+export const DEFAULT_ONLINE_NMF_OPERATOR_OPTIONS: Readonly<OnlineNmfOperatorOptions> = Object.freeze({ clipNegative: true, holdoutRows: 0, holdoutFrames: 256 });
 
 /** Allowed values of `OnlineNmfOperatorOptions`. */
-export const ONLINE_NMF_OPERATOR_CONSTRAINTS: ConstraintTable<OnlineNmfOperatorOptions> = Object.freeze({ clipNegative: { type: 'boolean' } });
+export const ONLINE_NMF_OPERATOR_CONSTRAINTS: ConstraintTable<OnlineNmfOperatorOptions> = Object.freeze({
+  clipNegative: { type: 'boolean' },
+  holdoutRows: { type: 'int', min: 0 },
+  holdoutFrames: { type: 'int', min: 1 },
+});
 
 /** Model options (rank required) and the kernel choice, for a model created per subscription. */
 export type OnlineNmfModelSpec = Partial<OnlineNmfOptions> & { rank: number; runtime?: OnlineNmfRuntime };
@@ -86,7 +95,7 @@ export function onlineNmf(
     new OnlineNMF(modelOptions, runtime); // checks the runtime now
     create = () => new OnlineNMF(modelOptions, runtime);
   }
-  const { clipNegative, onEvent } = o;
+  const { clipNegative, holdoutRows, holdoutFrames, onEvent } = o;
   const now = clockOf(o.scheduler ?? asyncScheduler, o.now);
 
   return (source) => new Observable<ModelUpdate>((subscriber) => {
@@ -94,6 +103,7 @@ export function onlineNmf(
     let scratch = new Float64Array(0); // the clipped copy of a block
     let compact = new Float64Array(0); // a refused block's good frames (allocated on the first refusal)
     let clippedTotal = 0;
+    const ring = holdoutRows > 0 ? new HoldoutRing(holdoutRows, holdoutFrames) : undefined;
 
     const reject = (block: FrameBlock, j: number, message: string): void => {
       onEvent?.({ type: 'reject', operator: 'onlineNmf', seq: block.seqs[j], t: block.times[j], reason: 'model', message });
@@ -105,8 +115,8 @@ export function onlineNmf(
      * model then computes exactly what it would have computed had the bad frames never been in
      * the block. Returns how many frames it took.
      */
-    const withoutBadFrames = (block: FrameBlock, input: Float64Array): number => {
-      const { count, dims } = block;
+    const withoutBadFrames = (block: FrameBlock, input: Float64Array, dims: number): number => {
+      const { count } = block;
       const d = m.frameLength;
       if ((d !== 0 && dims !== d) || input.length < count * dims) {
         const why = d !== 0 && dims !== d ? `frames have ${dims} values; the model's frame length d is ${d}` : `the block holds ${input.length} values, not count·dims = ${count * dims}`;
@@ -147,19 +157,29 @@ export function onlineNmf(
       next(block) {
         try {
           const { count, dims, values } = block;
-          const len = count * dims;
+          // The model trains on the first `train` values of each frame; the rest are held out.
+          const train = dims - holdoutRows;
+          if (train < 1) {
+            for (let j = 0; j < count; j++) reject(block, j, `onlineNmf: frame seq ${block.seqs[j]}: frames have ${dims} values; holdoutRows ${holdoutRows} leaves none to train on`);
+            return;
+          }
           let input = values;
           let clipped = 0;
-          if (clipNegative) {
+          if (clipNegative || holdoutRows > 0) {
+            const len = count * train;
             if (scratch.length < len) scratch = new Float64Array(len); // grows to the largest block, once
-            for (let i = 0; i < len; i++) {
-              const v = values[i]!;
-              if (v < 0) {
-                scratch[i] = 0;
-                clipped++;
-              } else {
-                scratch[i] = v;
+            for (let j = 0; j < count; j++) {
+              const src = j * dims, dst = j * train;
+              for (let i = 0; i < train; i++) {
+                const v = values[src + i]!;
+                if (clipNegative && v < 0) {
+                  scratch[dst + i] = 0;
+                  clipped++;
+                } else {
+                  scratch[dst + i] = v;
+                }
               }
+              if (clipNegative) for (let i = train; i < dims; i++) if (values[src + i]! < 0) clipped++;
             }
             input = len === scratch.length ? scratch : scratch.subarray(0, len);
             clippedTotal += clipped;
@@ -169,12 +189,13 @@ export function onlineNmf(
             m.partialFitFrames(input, count);
           } catch (e) {
             if (!(e instanceof DataError)) throw e;
-            taken = withoutBadFrames(block, input);
+            taken = withoutBadFrames(block, input, train);
           }
           if (taken === 0) return;
+          if (ring) for (let j = 0; j < count; j++) ring.push(values, j * dims, dims, block.seqs[j]!, clipNegative);
           subscriber.next({
             seq: block.seq, lastSeq: block.lastSeq, t: block.t1, count: taken, rejected: count - taken, clipped, clippedTotal,
-            framesSeen: m.framesSeen, arrivals: block.arrivals, doneAt: now(), queue: block.queue, model: m,
+            framesSeen: m.framesSeen, arrivals: block.arrivals, doneAt: now(), queue: block.queue, model: m, holdout: ring,
           });
         } catch (e) {
           subscriber.error(e);

@@ -8,12 +8,12 @@ import {
 import { InvalidOptionError, NotFittedError } from '../src/errors.js';
 import type { ConstraintTable } from '../src/factorize/validate.js';
 import { getColumn, type Matrix } from '../src/linalg/matrix.js';
-import { fastOptionsOf, resolveRecoveryOptions, type RecoveryOptions } from '../src/recovery/index.js';
-import { makeProjection, type Projection, type ProjectionSpec } from '../src/sensing/index.js';
+import { fastOptionsOf, resolveRecoveryOptions, type FastWorkspace, type RecoveryOptions } from '../src/recovery/index.js';
+import { makeProjection, rowBlock, type Projection, type ProjectionSpec } from '../src/sensing/index.js';
 import type { EventSink } from './events.js';
 import { resolvePipelineOptions } from './internal/options.js';
 import { recoverSliced, workspaceFor, type SliceStats } from './internal/recoverSliced.js';
-import type { FactorsMessage, ModelUpdate } from './types.js';
+import type { FactorsMessage, HoldoutQuality, ModelUpdate } from './types.js';
 
 /** Options of `reconstruct`. */
 export interface ReconstructOptions {
@@ -64,6 +64,52 @@ function columnsOf(M: Matrix): number[][] {
   const out: number[][] = [];
   for (let c = 0; c < M.cols; c++) out.push(Array.from(getColumn(M, c)));
   return out;
+}
+
+/** The hold-out frames and the model's codes of their training rows, or undefined if there are none yet. */
+interface HoldoutSample { values: Float64Array; count: number; dims: number; H: Matrix }
+
+function holdoutSample(u: ModelUpdate, rows: number, trainRows: number): HoldoutSample | undefined {
+  const s = u.holdout!.copy();
+  if (s.count === 0 || s.dims - rows !== trainRows) return undefined;
+  const X: Matrix = { rows: trainRows, cols: s.count, data: new Float64Array(trainRows * s.count) };
+  for (let f = 0; f < s.count; f++) for (let i = 0; i < trainRows; i++) X.data[i * s.count + f] = s.values[f * s.dims + i]!;
+  return { values: s.values, count: s.count, dims: s.dims, H: u.model.transform(X) };
+}
+
+/**
+ * HoldoutQuality of W (recovered from the training rows) on the sample's held-out rows.
+ *
+ * A validation error in the compressed domain: ‖P_ho v‖ / ‖P_ho x‖ for v = x − W·h. It equals
+ * ‖v‖ / ‖x‖ in expectation only for isotropic rows (dense ensembles). Sparse-binary rows weight
+ * the all-ones direction more (E[PᵀP] = h·q(1−q)·I + h·q²·11ᵀ, q = p/d), along which the
+ * non-negative x lies while a failed recovery's v has mixed signs, so there it reads low (0.77 for
+ * a true 1.17 in the tests) but still far above the compressed fit (0.01). Taking the 11ᵀ term out
+ * with the known sums 1ᵀx = 1ᵀy/p was tried: it overshot (1.91) because each column's p ones are
+ * split between training and held-out rows, so P_ho is not independent of W's errors.
+ */
+function heldOutQuality(Pho: Projection, W: Matrix, Wc: Matrix, s: HoldoutSample): HoldoutQuality {
+  const PW = Pho.applyColumns(W); // rows×r
+  const r = W.cols, m = s.count, rows = Pho.d, train = Wc.rows;
+  let num = 0, den = 0, cnum = 0, cden = 0;
+  for (let f = 0; f < m; f++) {
+    const y = s.values.subarray(f * s.dims, (f + 1) * s.dims);
+    for (let i = 0; i < rows; i++) {
+      let pred = 0;
+      for (let t = 0; t < r; t++) pred += PW.data[i * r + t]! * s.H.data[t * m + f]!;
+      const v = y[train + i]!;
+      num += (v - pred) ** 2;
+      den += v * v;
+    }
+    for (let i = 0; i < train; i++) {
+      let pred = 0;
+      for (let t = 0; t < r; t++) pred += Wc.data[i * r + t]! * s.H.data[t * m + f]!;
+      cnum += (y[i]! - pred) ** 2;
+      cden += y[i]! * y[i]!;
+    }
+  }
+  const ratio = (a: number, b: number) => (b > 0 ? Math.sqrt(a / b) : a > 0 ? Infinity : 0);
+  return { heldOutError: ratio(num, den), compressedError: ratio(cnum, cden), frames: m, rows };
 }
 
 /** ‖P·W − W̃‖_F / ‖W̃‖_F. */
@@ -132,9 +178,16 @@ export function reconstruct(
   const scheduler = o.scheduler ?? asyncScheduler;
 
   return (source) => new Observable<FactorsMessage>((subscriber) => {
-    const ws = o.recover ? undefined : workspaceFor(P);
+    // One workspace per P the recoveries run against (P, or its training rows with a hold-out).
+    const workspaces = new Map<Projection, FastWorkspace>();
+    const workspace = (Q: Projection): FastWorkspace => {
+      let w = workspaces.get(Q);
+      if (!w) workspaces.set(Q, (w = workspaceFor(Q)));
+      return w;
+    };
+    if (!o.recover) workspace(P);
     const slices: SliceStats = { longestSliceMs: NaN };
-    const solve = o.recover ?? ((job: RecoveryJob) => recoverSliced(job.P, job.Wc, job.warmStart, fast, scheduler, ws!, slices));
+    const solve = o.recover ?? ((job: RecoveryJob) => recoverSliced(job.P, job.Wc, job.warmStart, fast, scheduler, workspace(job.P), slices));
     let latest: ModelUpdate | undefined; // the newest update (its model is live)
     let framesAtStart = 0; // model.framesSeen when the last reconstruction started
     let framesAtDue = 0; // model.framesSeen at the last due point (started or skipped)
@@ -143,6 +196,15 @@ export function reconstruct(
     let index = 0, skipped = 0, failures = 0;
     let completed = false;
     let timer: Subscription | null = null;
+    // Row blocks of P for a hold-out of `rows` rows, built on first use.
+    const blocks = new Map<number, { train: Projection; held: Projection }>();
+    const blocksFor = (rows: number) => {
+      let b = blocks.get(rows);
+      if (!b) blocks.set(rows, (b = { train: rowBlock(P, 0, P.d - rows), held: rowBlock(P, P.d - rows, P.d) }));
+      return b;
+    };
+    const trainingRows = (rows: number): Projection => (rows > 0 ? blocksFor(rows).train : P);
+    const heldOutRows = (rows: number): Projection => blocksFor(rows).held;
 
     const guard = (fn: () => void): void => {
       try {
@@ -167,6 +229,10 @@ export function reconstruct(
         if (e instanceof NotFittedError) return false; // still buffering warm-start frames
         throw e;
       }
+      const rows = u.holdout?.rows ?? 0;
+      const Pm = trainingRows(rows);
+      // Taken with W̃, synchronously: the codes must be the same model's.
+      const held = rows > 0 ? holdoutSample(u, rows, Wc.rows) : undefined;
       framesAtStart = u.framesSeen;
       const seq = u.lastSeq, t = u.t, framesSeen = u.framesSeen;
       const warm = warmStart && previousW && previousW.cols === Wc.cols ? previousW : undefined;
@@ -178,7 +244,7 @@ export function reconstruct(
         if (running === job) running = null;
         finishIfDone();
       };
-      job = from(solve({ P, Wc, warmStart: warm })).subscribe({
+      job = from(solve({ P: Pm, Wc, warmStart: warm })).subscribe({
         next(value) {
           W = value;
         },
@@ -190,15 +256,16 @@ export function reconstruct(
         }),
         complete: () => guard(() => {
           running = null;
-          if (!W || W.rows !== P.n || W.cols !== Wc.cols) {
+          if (!W || W.rows !== Pm.n || W.cols !== Wc.cols) {
             failures++;
             onEvent?.({ type: 'failure', operator: 'reconstruct', seq, message: `reconstruct: the recovery produced no ${P.n}×${Wc.cols} W`, failures });
           } else {
             previousW = W;
             index++;
             subscriber.next({
-              seq, t, n: P.n, d: P.d, rank: Wc.cols, W: columnsOf(W), Wc: columnsOf(Wc), error: residual(P, W, Wc), framesSeen,
+              seq, t, n: Pm.n, d: Pm.d, rank: Wc.cols, W: columnsOf(W), Wc: columnsOf(Wc), error: residual(Pm, W, Wc), framesSeen,
               seconds: (performance.now() - t0) / 1000, longestSliceMs: slices.longestSliceMs, warmStarted: warm !== undefined, index, skipped,
+              quality: held ? heldOutQuality(heldOutRows(rows), W, Wc, held) : null,
             });
           }
           done();

@@ -75,6 +75,40 @@ export interface ModelUpdate {
   readonly queue: QueueProbe | undefined;
   /** The live model: read it (e.g. `components()`) synchronously; it keeps learning afterwards. */
   readonly model: OnlineNMF;
+  /** With `holdoutRows` > 0: the recent frames, held-out rows included, for `reconstruct`'s error estimate. */
+  readonly holdout: HoldoutProbe | undefined;
+}
+
+/**
+ * The last frames `onlineNmf` took, whole (training rows and the `rows` held-out measurement rows
+ * the model never sees, which are the last `rows` of each frame), for estimating the error of the
+ * recovered factors without ground truth (`FactorsMessage.quality`).
+ */
+export interface HoldoutProbe {
+  /** Held-out rows per frame (the last `rows` of each frame). */
+  readonly rows: number;
+  /** Frames the ring keeps at most. */
+  readonly capacity: number;
+  /** Frames in the ring now. */
+  size(): number;
+  /** A copy of the frames in the ring, oldest first: `values` size()×d row-major, and their seqs. */
+  copy(): { values: Float64Array; seqs: Float64Array; count: number; dims: number };
+}
+
+/** An estimate of the recovered factors' error from held-out measurement rows (no ground truth). */
+export interface HoldoutQuality {
+  /**
+   * ‖y_ho − P_ho·W·h‖ / ‖y_ho‖ over the held-out rows of the last `frames` frames, h the model's
+   * codes of their training rows: a validation error for the original-domain ‖x − W·h‖ / ‖x‖
+   * (rows W never saw), recovery errors included. Close to it while recovery works; reads low when
+   * it fails with sparse-binary P (see reconstruct.ts), but far above `compressedError`.
+   */
+  readonly heldOutError: number;
+  /** ‖y_tr − W̃·h‖ / ‖y_tr‖ on the training rows of the same frames: the model's compressed fit, blind to recovery errors. */
+  readonly compressedError: number;
+  /** Frames and held-out rows it was measured on. */
+  readonly frames: number;
+  readonly rows: number;
 }
 
 /**
@@ -106,6 +140,8 @@ export interface FactorsMessage {
   readonly warmStarted: boolean;
   /** 1 for the first reconstruction of the subscription, then 2, 3, … */
   readonly index: number;
+  /** The held-out estimate of W's error (onlineNmf `holdoutRows` > 0), else null. */
+  readonly quality: HoldoutQuality | null;
   /** Reconstructions skipped so far because one was still running. */
   readonly skipped: number;
 }

@@ -17,7 +17,7 @@ const QUEUE = { operator: 'batchFrames', capacity: 32, depth: () => depth };
 function upd(doneAt: number, latencies: number[], clippedTotal = 0): ModelUpdate {
   return {
     seq: 0, lastSeq: latencies.length - 1, t: 0, count: latencies.length, rejected: 0, clipped: 0, clippedTotal, framesSeen: 0,
-    arrivals: Float64Array.from(latencies, (l) => doneAt - l), doneAt, queue: QUEUE, model: {} as OnlineNMF,
+    arrivals: Float64Array.from(latencies, (l) => doneAt - l), doneAt, queue: QUEUE, model: {} as OnlineNMF, holdout: undefined,
   };
 }
 

@@ -41,7 +41,7 @@ const MODEL = fakeModel(planted(1).Wc);
 function upd(framesSeen: number, model: OnlineNMF = MODEL): ModelUpdate {
   return {
     seq: framesSeen - 10, lastSeq: framesSeen - 1, t: framesSeen / 100, count: 10, rejected: 0, clipped: 0, clippedTotal: 0,
-    framesSeen, arrivals: new Float64Array(10), doneAt: 0, queue: undefined, model,
+    framesSeen, arrivals: new Float64Array(10), doneAt: 0, queue: undefined, model, holdout: undefined,
   };
 }
 const ups = (...seen: number[]) => Object.fromEntries(seen.map((s, i) => [String.fromCharCode(97 + i), upd(s)]));
