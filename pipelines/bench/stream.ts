@@ -39,7 +39,7 @@ import type { Frame, StreamInfo } from '../../src/frames/index.js';
 import type { OnlineNMF } from '../../src/factorize/online/nmf.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/linalg/random.js';
-import { makeProjection, type Projection, type ProjectionSpec } from '../../src/sensing/index.js';
+import { makeProjection, rowBlock, type Projection, type ProjectionSpec } from '../../src/sensing/index.js';
 import { generateSyntheticModel } from '../../src/experiments/syntheticModel.js';
 import type { BenchOnlineOptions } from '../../src/experiments/benchOnline.js';
 import {
@@ -52,6 +52,8 @@ export interface BenchStreamOptions
   extends Pick<BenchOnlineOptions, 'n' | 'd' | 'r' | 'k' | 'frames' | 'batch' | 'warmStartFrames' | 'seed' | 'p' | 'noise'> {
   /** 4096: frames in the pregenerated pool. */
   pool?: number;
+  /** 0: onlineNmf's holdoutRows; > 0 reports `quality`, the held-out estimate next to the true error. */
+  holdout?: number;
   /** false: pool of raw frames x and the `compress` operator in the pipeline. */
   raw?: boolean;
   /** 1024: frames the source emits per macrotask. */
@@ -108,6 +110,12 @@ export interface BenchStreamResult {
   lastMetrics: MetricsSnapshot | undefined;
   /** The kernels that ran. */
   backend: string;
+  /**
+   * With `holdout`: the last reconstruction's held-out estimate and compressed fit (from the last
+   * 256 frames, no ground truth) next to the true ‖x − W·h‖/‖x‖ over the whole pool (h = the
+   * model's codes of the training rows); null without.
+   */
+  quality: { heldOutError: number; compressedError: number; trueError: number } | null;
 }
 
 /** The pregenerated stream: ground truth, P and `size` frames (row-major). */
@@ -121,6 +129,8 @@ interface Pool {
   /** size × n raw frames (only with `raw`). */
   x: Float64Array | null;
   size: number;
+  /** Regenerates the raw frames x in order (same draws), for errors against the truth without keeping them. */
+  replay: (visit: (j: number, x: Float64Array) => void) => void;
 }
 
 function makePool(o: { n: number; d: number; r: number; k: number; p: number; noise: number; seed: number; size: number; raw: boolean }): Pool {
@@ -138,22 +148,28 @@ function makePool(o: { n: number; d: number; r: number; k: number; p: number; no
     }
   }
   const sigma = o.noise * Math.sqrt((scaleH ** 2 * (diag + (2 / Math.PI) * off)) / n);
-  const rng = new Rng(o.seed + 3);
   const y = new Float64Array(size * d);
   const xs = o.raw ? new Float64Array(size * n) : null;
-  const x = new Float64Array(n), h = new Float64Array(r), out = new Float64Array(d);
-  for (let j = 0; j < size; j++) {
-    for (let c = 0; c < r; c++) h[c] = scaleH * Math.abs(rng.normal());
-    for (let i = 0; i < n; i++) {
-      let v = sigma * rng.normal();
-      for (let c = 0; c < r; c++) v += W.data[i * r + c]! * h[c]!;
-      x[i] = v;
+  const out = new Float64Array(d);
+  const replay = (visit: (j: number, x: Float64Array) => void): void => {
+    const rng = new Rng(o.seed + 3);
+    const x = new Float64Array(n), h = new Float64Array(r);
+    for (let j = 0; j < size; j++) {
+      for (let c = 0; c < r; c++) h[c] = scaleH * Math.abs(rng.normal());
+      for (let i = 0; i < n; i++) {
+        let v = sigma * rng.normal();
+        for (let c = 0; c < r; c++) v += W.data[i * r + c]! * h[c]!;
+        x[i] = v;
+      }
+      visit(j, x);
     }
+  };
+  replay((j, x) => {
     P.apply(x, out);
     y.set(out, j * d);
     xs?.set(x, j * n);
-  }
-  return { P, spec, W, y, x: xs, size };
+  });
+  return { P, spec, W, y, x: xs, size, replay };
 }
 
 /** The frame source: `total` frames cycling through the pool, `chunk` per macrotask, emission times in `emitted` (indexed seq & mask). */
@@ -250,7 +266,7 @@ function run(pool: Pool, o: Required<Omit<BenchStreamOptions, 'onProgress'>>, to
   if (o.raw) frames$ = frames$.pipe(compress(pool.spec, { onEvent }));
   const updates = frames$.pipe(
     batchFrames({ maxBatch: o.batch, maxWaitMs: o.maxWaitMs, onEvent }),
-    onlineNmf({ rank: r, warmStartFrames: o.warmStartFrames, seed: modelSeed }, { onEvent }),
+    onlineNmf({ rank: r, warmStartFrames: o.warmStartFrames, seed: modelSeed }, { onEvent, holdoutRows: o.holdout }),
     tap({ next: record, complete: () => { res.rssEndMB = process.memoryUsage.rss() / 2 ** 20; } }),
     share(),
   );
@@ -291,7 +307,7 @@ function scaledMatrix(cols: number[][], s: ArrayLike<number>): Matrix {
 /** Streams the synthetic model through the pipeline operators and reports speed, latency, memory and quality. */
 export async function benchStream(options: BenchStreamOptions): Promise<BenchStreamResult> {
   const o: Required<Omit<BenchStreamOptions, 'onProgress'>> = {
-    p: 5, noise: 0.1, pool: 4096, raw: false, chunk: 1024, reconstructEveryMs: 1000, maxWaitMs: 100, jitFrames: 4000, rate: 250,
+    p: 5, noise: 0.1, pool: 4096, holdout: 0, raw: false, chunk: 1024, reconstructEveryMs: 1000, maxWaitMs: 100, jitFrames: 4000, rate: 250,
     ...options,
   };
   const pool = makePool({ n: o.n, d: o.d, r: o.r, k: o.k, p: o.p, noise: o.noise, seed: o.seed, size: o.pool, raw: o.raw });
@@ -303,19 +319,34 @@ export async function benchStream(options: BenchStreamOptions): Promise<BenchStr
   const steadyFrames = o.frames - Math.min(res.steadyFrom, o.frames);
   const last = res.factors.at(-1);
   let errCompressed = NaN, errW = NaN;
+  let quality: BenchStreamResult['quality'] = null;
   if (last && res.model) {
     // Scale as benchOnline.ts: s_c = ‖row c of the model's codes of the pool‖ (true H rows have norm ≈ 1).
-    const size = pool.size, d = o.d;
+    // With a hold-out the model knows only the first d − holdout rows.
+    const size = pool.size, dFull = o.d, d = dFull - o.holdout;
+    const Ptrain = o.holdout > 0 ? rowBlock(pool.P, 0, d) : pool.P;
     const Y = new Float64Array(d * size);
-    for (let j = 0; j < size; j++) for (let i = 0; i < d; i++) { const v = pool.y[j * d + i]!; Y[i * size + j] = v > 0 ? v : 0; }
+    for (let j = 0; j < size; j++) for (let i = 0; i < d; i++) { const v = pool.y[j * dFull + i]!; Y[i * size + j] = v > 0 ? v : 0; }
     const H = res.model.transform({ rows: d, cols: size, data: Y });
+    if (last.quality) {
+      let num = 0, den = 0;
+      pool.replay((j, x) => {
+        for (let i = 0; i < x.length; i++) {
+          let pred = 0;
+          for (let c = 0; c < o.r; c++) pred += last.W[c]![i]! * H.data[c * size + j]!;
+          num += (x[i]! - pred) ** 2;
+          den += x[i]! ** 2;
+        }
+      });
+      quality = { heldOutError: last.quality.heldOutError, compressedError: last.quality.compressedError, trueError: Math.sqrt(num / den) };
+    }
     const s = new Float64Array(o.r);
     for (let c = 0; c < o.r; c++) {
       let q = 0;
       for (let j = 0; j < size; j++) q += H.data[c * size + j]! ** 2;
       s[c] = Math.sqrt(q);
     }
-    errCompressed = matchedError(pool.P.applyColumns(pool.W), scaledMatrix(last.Wc, s)).error;
+    errCompressed = matchedError(Ptrain.applyColumns(pool.W), scaledMatrix(last.Wc, s)).error;
     errW = matchedError(pool.W, scaledMatrix(last.W, s)).error;
   }
   const at100k = res.rss.find(([f]) => f >= 100_000)?.[1] ?? NaN;
@@ -343,5 +374,6 @@ export async function benchStream(options: BenchStreamOptions): Promise<BenchStr
     gaps: res.gaps,
     lastMetrics: res.lastMetrics,
     backend: res.model?.kernelBackend ?? 'none',
+    quality,
   };
 }

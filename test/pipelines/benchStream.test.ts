@@ -24,6 +24,19 @@ describe('bench stream command', () => {
     expect(doc.options).toMatchObject({ n: 300, d: 80, r: 3, k: 10, frames: 1500, batch: 8, warmStartFrames: 0, raw: false });
     for (const key of ['framesPerSecond', 'p50Ms', 'p99Ms', 'errCompressed', 'errW', 'rssEndMB']) expect(typeof doc[key], key).toBe('number');
     expect(doc.reconstructions).toBe(1);
+    expect(doc.quality).toBeNull();
+  });
+
+  it('with --holdout reports the held-out estimate next to the true error', async () => {
+    const out = capture();
+    expect(await benchStreamCommand([...SMALL, '--holdout', '16', '--json'])).toBe(0);
+    const { options, quality } = JSON.parse(out.text());
+    expect(options.holdout).toBe(16);
+    // Recovery works at this size: both small, the estimate within a factor 2 of the truth.
+    expect(quality.trueError).toBeLessThan(0.3);
+    expect(quality.heldOutError).toBeGreaterThan(0.5 * quality.trueError);
+    expect(quality.heldOutError).toBeLessThan(2 * quality.trueError);
+    await expect(benchStreamCommand([...SMALL, '--holdout', '78'])).rejects.toThrow(/--holdout/);
   });
 
   it('prints a table, and runs the raw path with --raw', async () => {

@@ -12,13 +12,13 @@ const FLAGS = {
   n: { type: 'string' }, d: { type: 'string' }, r: { type: 'string' }, k: { type: 'string' }, p: { type: 'string' },
   noise: { type: 'string' }, frames: { type: 'string' }, batch: { type: 'string' }, 'warm-start': { type: 'string' },
   seed: { type: 'string' }, pool: { type: 'string' }, chunk: { type: 'string' }, 'reconstruct-ms': { type: 'string' },
-  'max-wait-ms': { type: 'string' }, jit: { type: 'string' }, raw: { type: 'boolean' }, json: { type: 'boolean' },
+  'max-wait-ms': { type: 'string' }, jit: { type: 'string' }, holdout: { type: 'string' }, raw: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 /** Usage line (for the CLI help). */
 export const BENCH_STREAM_USAGE =
   'cfstream bench stream [--n 2000 --d 400 --r 10 --k 40 --p 5 --noise 0.1 --frames 20000 --batch 32 --warm-start 0 --seed 0]\n' +
-  '                      [--pool 4096 --chunk 1024 --reconstruct-ms 1000 --max-wait-ms 100 --jit 4000] [--raw] [--json]';
+  '                      [--pool 4096 --chunk 1024 --reconstruct-ms 1000 --max-wait-ms 100 --jit 4000] [--holdout 0] [--raw] [--json]';
 
 /** Entry point of `cfstream bench stream` (argv after the benchmark name); resolves to the exit code. */
 export async function benchStreamCommand(argv: string[]): Promise<number> {
@@ -41,16 +41,17 @@ export async function benchStreamCommand(argv: string[]): Promise<number> {
   const reconstructEveryMs = num('reconstruct-ms', v['reconstruct-ms'], { min: 0, def: 1000 });
   const maxWaitMs = num('max-wait-ms', v['max-wait-ms'], { min: 0, def: 100 });
   const jitFrames = num('jit', v.jit, { int: true, min: 0, def: 4000 });
+  const holdout = num('holdout', v.holdout, { int: true, min: 0, max: d - r, def: 0 });
   const raw = Boolean(v.raw);
 
   const bar = progress('bench stream', !v.json);
   const res = await benchStream({
-    n, d, r, k, p, noise, frames, batch, warmStartFrames, seed, pool, chunk, reconstructEveryMs, maxWaitMs, jitFrames, raw,
+    n, d, r, k, p, noise, frames, batch, warmStartFrames, seed, pool, chunk, reconstructEveryMs, maxWaitMs, jitFrames, holdout, raw,
     onProgress: (f) => bar.update(f),
   });
   bar.done();
   if (v.json) {
-    printJson({ options: { n, d, r, k, p, noise, frames, batch, warmStartFrames, seed, pool, chunk, reconstructEveryMs, maxWaitMs, jitFrames, raw }, ...res });
+    printJson({ options: { n, d, r, k, p, noise, frames, batch, warmStartFrames, seed, pool, chunk, reconstructEveryMs, maxWaitMs, jitFrames, holdout, raw }, ...res });
     return 0;
   }
   const out = process.stdout;
@@ -62,6 +63,9 @@ export async function benchStreamCommand(argv: string[]): Promise<number> {
   ) + '\n');
   out.write(`reconstructions: ${res.reconstructions} (skipped ${res.skipped}, failed ${res.failures}); last took ${fmt(res.lastReconstructionSeconds, 3)} s (sliced: the event loop was held ≤ ${fmt(res.longestSliceMs, 1)} ms at a time), residual ${res.reconstructionResidual.toExponential(1)}\n`);
   if (warmStartFrames > 0) out.write(`warm start: ${fmt(res.warmStartSeconds, 3)} s (its ${warmStartFrames} frames are left out of frames/s and the percentiles)\n`);
+  if (res.quality) {
+    out.write(`quality without ground truth (${holdout} held-out rows, last 256 frames): held-out error ${fmt(res.quality.heldOutError, 4)}, compressed fit ${fmt(res.quality.compressedError, 4)}; true ‖x − W·h‖/‖x‖ over the pool ${fmt(res.quality.trueError, 4)}\n`);
+  }
   out.write(`clipped negative entries: ${res.clipped}; rejected frames: ${res.rejects}; gaps: ${res.gaps}\n`);
   if (Number.isFinite(res.rssAt100kMB)) {
     out.write(`RSS after 100,000 frames: ${fmt(res.rssAt100kMB, 1)} MB; at the end (${frames} frames): ${fmt(res.rssEndMB, 1)} MB (${res.rssGrowth >= 0 ? '+' : ''}${fmt(100 * res.rssGrowth, 1)}%)\n`);
