@@ -4,6 +4,8 @@
  * ```
  * config.stages:  detectGaps  validate  batch  onlineNmf  reconstruct  metrics
  *                 └──────────── operator ──────────────┘  └─ branches (tap the flow) ─┘
+ *            or:  validate  stft  window  onlineCp        (no branches: onlineCp's updates are the output)
+ *                 └──────────── operator ─────────┘
  *
  * run(source):  source ─operator─▶ connectable ─▶ output
  *                                       ├─reconstruct─▶ factors
@@ -28,19 +30,22 @@ import type { Frame, StreamInfo } from '../src/frames/index.js';
 import { batchFrames } from './batch.js';
 import { compress } from './compress.js';
 import {
-  configError, isCheckedConfig, parsePipelineConfig, pipelineFlows, STAGE_RULES,
+  configError, isCheckedConfig, onlineCpShape, onlineCpStageOptions, parsePipelineConfig, pipelineFlows, STAGE_RULES,
   type BranchName, type FlowKind, type PipelineConfig, type PipelineFlow, type StageOf, type StageType,
 } from './config.js';
 import { detectGaps } from './detectGaps.js';
 import type { EventSink, PipelineEvent } from './events.js';
 import { metrics, type MetricsSnapshot } from './metrics.js';
-import { onlineNmf } from './onlineNmf.js';
+import { onlineCp, type CpWindowUpdate } from './onlineCp.js';
+import { onlineNmf, ONLINE_NMF_OPERATOR_CONSTRAINTS, type OnlineNmfModelSpec, type OnlineNmfOperatorOptions } from './onlineNmf.js';
 import { reconstruct } from './reconstruct.js';
-import type { FactorsMessage, FrameBlock, ModelUpdate } from './types.js';
+import { stft } from './stft.js';
+import type { FactorsMessage, FrameBlock, FrameWindow, ModelUpdate } from './types.js';
 import { validateFrames } from './validate.js';
+import { window } from './window.js';
 
 /** What the main flow carries after a stage (see `FlowKind`). */
-export type PipelineValue = Frame | FrameBlock | ModelUpdate;
+export type PipelineValue = Frame | FrameBlock | ModelUpdate | FrameWindow | CpWindowUpdate;
 
 /** The value each branch emits. */
 export interface BranchOutputs {
@@ -52,7 +57,7 @@ export interface BranchOutputs {
 export interface PipelineHooks {
   /** undefined; called synchronously with every side-channel event of every stage (events.ts). */
   onEvent?: EventSink;
-  /** asyncScheduler; runs the timers of batch (maxWaitMs), reconstruct and metrics (a TestScheduler in tests). */
+  /** asyncScheduler; runs the timers of batch (maxWaitMs), reconstruct and metrics, and onlineCp's sliced recoveries (a TestScheduler in tests). */
   scheduler?: SchedulerLike;
   /** performance.now with the default scheduler, else scheduler.now(); the clock (ms) of batch, onlineNmf and metrics. */
   now?: () => number;
@@ -86,7 +91,7 @@ export interface BuiltPipeline {
   readonly info: StreamInfo;
   /** The transform stages composed, in order: Frame → the last transform stage's output. */
   readonly operator: OperatorFunction<Frame, PipelineValue>;
-  /** What `operator` emits: 'frames', 'blocks' or 'updates'. */
+  /** What `operator` emits: 'frames', 'blocks', 'updates', 'windows' or 'cpUpdates'. */
   readonly output: FlowKind;
   /** The branch stages, in order. */
   readonly branches: readonly BuiltBranch[];
@@ -123,12 +128,29 @@ const STAGE_FACTORIES: { readonly [K in StageType]: StageFactory<K> } = {
   detectGaps: ({ type: _t, ...o }, { onEvent }) => detectGaps({ ...o, onEvent }),
   compress: ({ type: _t, projection, ...o }, { onEvent }) => compress(projection, { ...o, onEvent }),
   batch: ({ type: _t, ...o }, { onEvent, hooks }) => batchFrames({ ...o, ...timing(hooks), onEvent }),
-  onlineNmf: ({ type: _t, clipNegative, backend, ...model }, { onEvent, hooks }) => onlineNmf(
-    backend === undefined ? model : { ...model, runtime: { backend } },
-    { ...(clipNegative === undefined ? {} : { clipNegative }), ...timing(hooks), onEvent },
-  ),
+  onlineNmf: ({ type: _t, backend, ...fields }, { onEvent, hooks }) => {
+    // The operator's own options by its table (so options added there are passed on), the rest is the model's.
+    const model: Record<string, unknown> = {};
+    const operator: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined) (key in ONLINE_NMF_OPERATOR_CONSTRAINTS ? operator : model)[key] = value;
+    }
+    const spec = model as OnlineNmfModelSpec;
+    return onlineNmf(
+      backend === undefined ? spec : { ...spec, runtime: { backend } },
+      { ...(operator as Partial<OnlineNmfOperatorOptions>), ...timing(hooks), onEvent },
+    );
+  },
   reconstruct: ({ type: _t, ...o }, { flow, onEvent, hooks }) => reconstruct(flow.info.projection!, { ...o, ...timing(hooks, false), onEvent }),
   metrics: ({ type: _t, ...o }, { events, hooks }) => metrics({ ...o, ...timing(hooks), events }),
+  window: ({ type: _t, ...o }, { onEvent }) => window({ ...o, onEvent }),
+  // The sampling rate is the frame header's unless the stage gives one (the flow rule checked they agree).
+  stft: ({ type: _t, rate, ...o }, { flow, onEvent }) => stft({ ...o, rate: rate ?? flow.info.rate, onEvent }),
+  onlineCp: (stage, { flow, onEvent, hooks }) => {
+    const { model, operator } = onlineCpStageOptions(stage);
+    const shape = onlineCpShape(stage, flow)!; // the flow rule made sure there is one
+    return onlineCp({ projection: stage.projection, model: { ...model, shape } }, { ...operator, ...timing(hooks, false), onEvent });
+  },
 };
 
 interface Step {

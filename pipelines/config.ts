@@ -15,25 +15,35 @@
  *   - { type: metrics }                        # branch: model updates → metrics
  * ```
  *
+ * The other stage types: `compress` (raw frames → compressed frames), `stft` (raw frames of C
+ * channels → raw spectral frames of bins × C values, a new frame header: `stftStreamInfo`),
+ * `window` (frames → windows of `length` frames) and `onlineCp` (windows → CP window updates).
+ * `onlineCp` recovers its own temporal factors, so its updates end the main flow: no stage takes
+ * them (they are `BuiltPipeline.output`), and the branches, which tap model updates, do not
+ * apply to it.
+ *
  * Three checks, each failing with a ConfigError that gives the file, line:column (YAML input),
  * the path (`stages[2].rank`) and the problem:
  * 1. YAML syntax (the `yaml` package with a LineCounter; duplicate keys are errors);
  * 2. the schema: strict objects (an unknown key is an error), types, and each operator's own
  *    rules, taken from its constraint table or its own validator (validateStreamInfo,
- *    validateProjectionSpec, checkSeqModulo, OnlineNMF, resolveRecoveryOptions), never restated
- *    here. Defaults are NOT filled in: an absent field gets the operator's own default;
+ *    validateProjectionSpec, checkSeqModulo, OnlineNMF, onlineCp, resolveRecoveryOptions),
+ *    never restated here. Defaults are NOT filled in: an absent field gets the operator's own
+ *    default;
  * 3. across stages (the "flow", `STAGE_RULES[type].flow`): what each stage takes and gives
- *    (frames → blocks → model updates), the frame header at each point (raw or compressed, its
- *    length), rank ≤ d, one seq modulus for every stage that reads the counter, one branch of
- *    each kind.
+ *    (frames → blocks → model updates; frames → windows → CP updates), the frame header at each
+ *    point (raw or compressed, its length, its rate after an stft, its [bins, channels] layout),
+ *    rank ≤ d, the window length = the time projection's n, one seq modulus for every stage that
+ *    reads the same counter, one branch of each kind.
  *
  * Adding a stage type: one entry in `STAGE_RULES` below (its schema and flow rule) and one in
  * `STAGE_FACTORIES` (builder.ts); the types make the second one mandatory. A new kind of value
- * between stages is one more `FlowKind` with its text in `KIND_TEXT`.
+ * between stages is one more `FlowKind` with its text in `KIND_TEXT` and `KIND_HINT`. The YAML
+ * positions and the wording of issues are in internal/configText.ts.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, DataError, InvalidOptionError, type ConfigIssue } from '../src/errors.js';
+import { ONLINE_CP_CONSTRAINTS, type OnlineCpOptions } from '../src/factorize/online/cp.js';
 import { OnlineNMF, ONLINE_NMF_CONSTRAINTS, type OnlineNmfOptions } from '../src/factorize/online/nmf.js';
 import type { KernelBackend } from '../src/factorize/online/kernels.js';
 import { describeConstraint, satisfies, type Constraint, type ConstraintTable } from '../src/factorize/validate.js';
@@ -43,23 +53,20 @@ import { RECOVERY_OPTION_CONSTRAINTS, resolveRecoveryOptions, type RecoveryOptio
 import { validateProjectionSpec, type ProjectionSpec } from '../src/sensing/projection.js';
 import { BATCH_FRAMES_CONSTRAINTS } from './batch.js';
 import { COMPRESS_CONSTRAINTS } from './compress.js';
+import {
+  byPosition, formatConfigPath, issueAt, parseYaml, show, splitPath, type ConfigPath, type Locator,
+} from './internal/configText.js';
 import { METRICS_CONSTRAINTS } from './metrics.js';
+import { onlineCp, ONLINE_CP_OPERATOR_CONSTRAINTS, type OnlineCpOperatorOptions } from './onlineCp.js';
 import { ONLINE_NMF_OPERATOR_CONSTRAINTS } from './onlineNmf.js';
 import { RECONSTRUCT_CONSTRAINTS } from './reconstruct.js';
+import { STFT_OPERATOR_CONSTRAINTS, stftStreamInfo } from './stft.js';
+import { WINDOW_CONSTRAINTS } from './window.js';
+
+export { formatConfigPath, type ConfigPath };
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas, generated from the operators' own rules.
-
-/** A path into a config: ['stages', 2, 'rank']. */
-export type ConfigPath = readonly (string | number)[];
-
-/** How a bad value is quoted in a problem (as src/errors.ts quotes option values). */
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  if (Array.isArray(v)) return 'a list';
-  return typeof v === 'object' ? 'a mapping' : String(v);
-}
 
 /** One constraint-table field as a zod type; the table's own phrase is the message. */
 function fromConstraint(c: Constraint): z.ZodType<number | string | boolean> {
@@ -101,11 +108,6 @@ function refineWith(ctx: z.RefinementCtx, check: () => unknown, at: (option: str
   }
 }
 
-/** 'projection.d' → ['projection', 'd']; 'labels[3]' → ['labels', 3]. */
-function splitPath(text: string): ConfigPath {
-  return text.split(/[.[\]]/).filter((s) => s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
 const number = z.number({ error: 'must be a number' });
 const string = z.string({ error: 'must be a string' });
 
@@ -144,7 +146,11 @@ const recoverySchema = ((): z.ZodType<ReconstructRecoveryConfig> => {
     .superRefine((o, ctx) => refineWith(ctx, () => resolveRecoveryOptions({ ...(o as RecoveryOptions), method: 'fast' }))) as unknown as z.ZodType<ReconstructRecoveryConfig>;
 })();
 
-/** The seq counter modulus (validate.seqModulo, detectGaps.modulo), checked by checkSeqModulo. */
+/** onlineCp's [m1, m2], optional: OnlineCP's rule for it is checked here, since an absent shape is taken from the flow (checked in the flow rule). */
+const shapeSchema = z.tuple([z.number(), z.number()], { error: 'must be a pair [m1, m2] of integers ≥ 1' })
+  .refine((v) => v.every((m) => Number.isInteger(m) && m >= 1), { error: 'must be a pair [m1, m2] of integers ≥ 1' });
+
+/** The seq counter modulus (validate.seqModulo, detectGaps.modulo, window and stft seqModulo), checked by checkSeqModulo. */
 function seqModulus(owner: string, option: string): z.ZodOptional<z.ZodType<number>> {
   return number.superRefine((v, ctx) => refineWith(ctx, () => checkSeqModulo(owner, option, v), () => [])).optional();
 }
@@ -152,13 +158,19 @@ function seqModulus(owner: string, option: string): z.ZodOptional<z.ZodType<numb
 // ---------------------------------------------------------------------------------------------
 // The stage table.
 
-/** What flows between stages: frames (`Frame`), blocks of frames (`FrameBlock`), model updates (`ModelUpdate`). */
-export type FlowKind = 'frames' | 'blocks' | 'updates';
+/**
+ * What flows between stages: frames (`Frame`), blocks of frames (`FrameBlock`), model updates
+ * (`ModelUpdate`), windows of frames (`FrameWindow`), CP window updates (`CpWindowUpdate`, which
+ * no stage takes: they end the flow).
+ */
+export type FlowKind = 'frames' | 'blocks' | 'updates' | 'windows' | 'cpUpdates';
 
 const KIND_TEXT: Record<FlowKind, string> = {
   frames: 'frames',
   blocks: 'blocks of frames',
   updates: 'model updates',
+  windows: 'windows of frames',
+  cpUpdates: 'CP window updates',
 };
 
 /** How to get a flow kind that is missing, for problems. */
@@ -166,6 +178,8 @@ const KIND_HINT: Record<FlowKind, string> = {
   frames: 'place it before the stage that batches them',
   blocks: 'put a batch stage before it',
   updates: 'put an onlineNmf stage before it',
+  windows: 'put a window stage before it',
+  cpUpdates: 'put an onlineCp stage before it',
 };
 
 /** The outputs beside the main flow: a branch stage taps the flow and leaves it unchanged. */
@@ -182,6 +196,10 @@ export interface PipelineFlow {
   readonly lengthFrom: string;
   /** The seq counter's modulus as the first stage that reads it declared it. */
   readonly seq: { readonly modulo: number | undefined; readonly by: string } | undefined;
+  /** With kind 'windows': the frames per window, and who set it ("stages[3].length"). */
+  readonly window?: { readonly length: number; readonly by: string } | undefined;
+  /** The frames' [m1, m2] layout (row-major) when a stage gave them one: stft's [bins, channels]. */
+  readonly modes?: { readonly shape: readonly [number, number]; readonly by: string } | undefined;
 }
 
 /** Reports a problem at a path under the stage (e.g. ['rank']). */
@@ -208,15 +226,27 @@ function rule<T extends string, Shape extends z.ZodRawShape>(
   branch?: BranchName, refine?: (stage: StageShapeOutput<T, Shape>, ctx: z.RefinementCtx) => void,
 ): StageRule<T, StageShapeOutput<T, Shape>> {
   const object = z.strictObject({ type: z.literal(type), ...shape }, { error: `must be a mapping (a ${type} stage)` });
-  const schema = (refine ? object.superRefine(refine as (v: unknown, ctx: z.RefinementCtx) => void) : object) as unknown as z.ZodType<StageShapeOutput<T, Shape>>;
+  // zod runs the refinement after fields that failed a refinement of their own: skip it then, as
+  // the operator's checks would repeat that field's problem (or word it about another field).
+  const guarded = refine && ((v: unknown, ctx: z.RefinementCtx): void => {
+    if (ctx.issues.length === 0) refine(v as StageShapeOutput<T, Shape>, ctx);
+  });
+  const schema = (guarded ? object.superRefine(guarded) : object) as unknown as z.ZodType<StageShapeOutput<T, Shape>>;
   return branch ? { schema, flow, branch } : { schema, flow };
 }
 
 /** False (and a problem at `type`) when the stage does not take what flows here. */
 function takes(at: PipelineFlow, kind: FlowKind, type: string, report: FlowReport): boolean {
   if (at.kind === kind) return true;
-  report(['type'], `${type} takes ${KIND_TEXT[kind]}, but ${at.from} emits ${KIND_TEXT[at.kind]} here: ${KIND_HINT[kind]}`);
+  const hint = at.kind === 'cpUpdates' ? 'no stage takes them (onlineCp recovers its own factors), so onlineCp ends the pipeline'
+    : kind === 'frames' && at.kind === 'windows' ? 'place it before the window stage' : KIND_HINT[kind];
+  report(['type'], `${type} takes ${KIND_TEXT[kind]}, but ${at.from} emits ${KIND_TEXT[at.kind]} here: ${hint}`);
   return false;
+}
+
+/** The problem text of an operator's InvalidOptionError (as `refineWith` words it). */
+function refused(e: InvalidOptionError): string {
+  return `must be ${e.allowed}; got ${show(e.received)}`;
 }
 
 /** Every stage that reads the seq counter must agree on its modulus (else one rejects what the other wraps). */
@@ -229,6 +259,26 @@ function seqOf(at: PipelineFlow, modulo: number | undefined, field: string, repo
 }
 
 const MODEL_KEYS = Object.keys(ONLINE_NMF_CONSTRAINTS) as (keyof OnlineNmfOptions)[];
+const CP_MODEL_KEYS = Object.keys(ONLINE_CP_CONSTRAINTS) as (keyof Omit<OnlineCpOptions, 'shape'>)[];
+const CP_OPERATOR_KEYS = Object.keys(ONLINE_CP_OPERATOR_CONSTRAINTS) as (keyof OnlineCpOperatorOptions)[];
+
+/** An onlineCp stage's fields split into the model's options and the operator's (what builder.ts passes on). */
+export function onlineCpStageOptions(stage: StageOf<'onlineCp'>): {
+  model: Partial<Omit<OnlineCpOptions, 'shape'>> & { rank: number };
+  operator: Partial<OnlineCpOperatorOptions> & { recovery?: ReconstructRecoveryConfig };
+} {
+  const model: Partial<Omit<OnlineCpOptions, 'shape'>> & { rank: number } = { rank: stage.rank };
+  const operator: Partial<OnlineCpOperatorOptions> & { recovery?: ReconstructRecoveryConfig } = {};
+  for (const key of CP_MODEL_KEYS) if (stage[key] !== undefined) (model as Record<string, unknown>)[key] = stage[key];
+  for (const key of CP_OPERATOR_KEYS) if (stage[key] !== undefined) (operator as Record<string, unknown>)[key] = stage[key];
+  if (stage.recovery !== undefined) operator.recovery = stage.recovery;
+  return { model, operator };
+}
+
+/** The [m1, m2] an onlineCp stage runs with: its own `shape`, else the layout of the frames reaching it. */
+export function onlineCpShape(stage: StageOf<'onlineCp'>, at: PipelineFlow): readonly [number, number] | undefined {
+  return stage.shape ?? at.modes?.shape;
+}
 
 /** The stage types, by `type`. */
 export const STAGE_RULES = {
@@ -251,7 +301,7 @@ export const STAGE_RULES = {
     }
     const { projection: _old, ...rest } = at.info;
     const projection = { ...s.projection, p: s.projection.p ?? validateProjectionSpec(s.projection).p };
-    return { ...at, kind: 'frames', info: { ...rest, kind: 'compressed', projection }, from: label, lengthFrom: `stages[${index}].projection.d` };
+    return { ...at, kind: 'frames', info: { ...rest, kind: 'compressed', projection }, from: label, lengthFrom: `stages[${index}].projection.d`, modes: undefined };
   }),
 
   batch: rule('batch', optionalFields(BATCH_FRAMES_CONSTRAINTS), (_s, at, report, label) => {
@@ -291,6 +341,92 @@ export const STAGE_RULES = {
     takes(at, 'updates', 'metrics', report);
     return at;
   }, 'metrics'),
+
+  window: rule('window', {
+    ...optionalFields(WINDOW_CONSTRAINTS),
+    length: fromConstraint(WINDOW_CONSTRAINTS.length) as z.ZodType<number>,
+    seqModulo: seqModulus('window', 'seqModulo'),
+  }, (s, at, report, label, index) => {
+    takes(at, 'frames', 'window', report);
+    const seq = seqOf(at, s.seqModulo, 'seqModulo', report, index);
+    return { ...at, kind: 'windows', from: label, seq, window: { length: s.length, by: `stages[${index}].length` } };
+  }),
+
+  stft: rule('stft', { ...optionalFields(STFT_OPERATOR_CONSTRAINTS), seqModulo: seqModulus('stft', 'seqModulo') }, (s, at, report, label, index) => {
+    const { type: _t, seqModulo, ...options } = s;
+    seqOf(at, seqModulo, 'seqModulo', report, index);
+    // stft numbers its spectra itself: stages after it read a new counter.
+    const out: PipelineFlow = { ...at, from: label, seq: { modulo: undefined, by: `stft's spectra (stages[${index}]), numbered 0, 1, 2, … without wrapping` } };
+    if (!takes(at, 'frames', 'stft', report)) return out;
+    if (at.modes) {
+      report(['type'], `stft takes raw samples, but the frames of ${at.modes.by} are spectra already: one stft per pipeline`);
+      return out;
+    }
+    if (at.info.kind !== 'raw') {
+      report(['type'], `stft takes raw frames (one sample of each channel), but ${at.from} emits compressed frames (length d = ${frameLength(at.info)}, ${at.lengthFrom}): place it before the compress stage`);
+      return out;
+    }
+    if (options.rate === undefined && at.info.rate === 0) {
+      report(['rate'], `is missing: the frames of ${at.from} have rate 0 (irregular), so stft needs their sampling rate here (Hz)`);
+      return out;
+    }
+    let info: StreamInfo;
+    try {
+      info = stftStreamInfo(at.info, options);
+    } catch (e) {
+      if (!(e instanceof InvalidOptionError)) throw e;
+      // 'fmin/fmax' (their order, or fmax above rate/2) is about fmax unless only fmin was given.
+      if (e.option === 'fmin/fmax') {
+        const [fmin, fmax] = e.received as [number, number];
+        report([s.fmax === undefined && s.fmin !== undefined ? 'fmin' : 'fmax'], `must be such that ${e.allowed}; got fmin = ${fmin}, fmax = ${fmax}`);
+      } else {
+        report([e.option], refused(e));
+      }
+      return out;
+    }
+    const C = frameLength(at.info), bins = info.n / C;
+    return {
+      ...out, info, lengthFrom: `stages[${index}], ${bins} bins × ${C} channels`,
+      modes: { shape: [bins, C], by: `stages[${index}] (stft: ${bins} bins × ${C} channels)` },
+    };
+  }),
+
+  onlineCp: rule('onlineCp', {
+    projection: projectionSchema,
+    ...optionalFields(ONLINE_CP_CONSTRAINTS),
+    rank: fromConstraint(ONLINE_CP_CONSTRAINTS.rank) as z.ZodType<number>,
+    shape: (shapeSchema as unknown as z.ZodType<[number, number]>).optional(),
+    ...optionalFields(ONLINE_CP_OPERATOR_CONSTRAINTS),
+    recovery: recoverySchema.optional(),
+  }, (s, at, report, label) => {
+    const out: PipelineFlow = { ...at, kind: 'cpUpdates', from: label, window: undefined, modes: undefined };
+    if (!takes(at, 'windows', 'onlineCp', report)) return out;
+    if (at.info.kind !== 'raw') {
+      report(['type'], `onlineCp takes windows of raw frames (it compresses the time mode itself), but ${at.from} emits windows of compressed frames (${at.lengthFrom}): window the frames before the compress stage`);
+      return out;
+    }
+    const L = at.window!.length;
+    if (s.projection.n !== L) {
+      report(['projection', 'n'], `must equal the window length ${L} (${at.window!.by}), as P compresses the time mode of each window; got ${s.projection.n}`);
+    }
+    const n = frameLength(at.info);
+    const pair = (v: readonly number[]): string => `[${v.join(', ')}]`;
+    if (at.modes) {
+      const m = at.modes.shape;
+      if (s.shape && (s.shape[0] !== m[0] || s.shape[1] !== m[1])) {
+        report(['shape'], `must equal ${pair(m)}, the [bins, channels] layout of the frames of ${at.modes.by}, or be left out; got ${pair(s.shape)}`);
+      }
+    } else if (!s.shape) {
+      report(['shape'], `is missing: the frames reaching it (length ${n}, ${at.lengthFrom}) have no [m1, m2] layout (only stft's output has one); give shape: [m1, m2] with m1·m2 = ${n}`);
+    } else if (s.shape[0] * s.shape[1] !== n) {
+      report(['shape'], `must have m1·m2 = ${n}, the length of the frames reaching it (${at.lengthFrom}); got ${pair(s.shape)} (${s.shape[0] * s.shape[1]})`);
+    }
+    return out;
+  }, undefined, (s, ctx) => {
+    // onlineCp's own checks (P sparse-binary, rank ≤ d, the recovery options): build it; the shape is the flow rule's.
+    const { model, operator } = onlineCpStageOptions(s as StageOf<'onlineCp'>);
+    refineWith(ctx, () => onlineCp({ projection: s.projection, model: { ...model, shape: s.shape ?? [1, 1] } }, operator));
+  }),
 } as const;
 
 /** The names of the stage types. */
@@ -368,23 +504,8 @@ export function pipelineFlows(config: PipelineConfig): PipelineFlows {
 // ---------------------------------------------------------------------------------------------
 // Locations and errors.
 
-/** 1-based line and column of a path in the source, at its key or its value. */
-type Locator = (path: ConfigPath, at: 'key' | 'value') => { line: number; column: number } | undefined;
-
 /** Where each checked config came from (for ConfigErrors raised later, by the builder). */
 const ORIGINS = new WeakMap<object, { source: string; locate: Locator | undefined }>();
-
-/** A path as text: ['stages', 2, 'rank'] → "stages[2].rank". */
-export function formatConfigPath(path: ConfigPath): string {
-  let out = '';
-  for (const seg of path) out = typeof seg === 'number' ? `${out}[${seg}]` : out ? `${out}.${seg}` : seg;
-  return out;
-}
-
-function issueAt(path: ConfigPath, problem: string, locate: Locator | undefined, at: 'key' | 'value' = 'value'): ConfigIssue {
-  const pos = locate?.(path, at);
-  return pos ? { path: formatConfigPath(path), line: pos.line, column: pos.column, problem } : { path: formatConfigPath(path), problem };
-}
 
 /** A ConfigError about `path` of a config returned by `parsePipelineConfig` (with its file and line when known). */
 export function configError(config: PipelineConfig, path: ConfigPath, problem: string): ConfigError {
@@ -395,49 +516,6 @@ export function configError(config: PipelineConfig, path: ConfigPath, problem: s
 /** True for a config returned by `parsePipelineConfig` (checked, frozen). */
 export function isCheckedConfig(config: unknown): config is PipelineConfig {
   return typeof config === 'object' && config !== null && ORIGINS.has(config);
-}
-
-/** Parses YAML text; syntax errors become a ConfigError with line and column. */
-function parseYaml(text: string, source: string): { data: unknown; locate: Locator } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(source, doc.errors.map((e) => {
-      const { line, col } = lineCounter.linePos(e.pos[0]);
-      return { path: '', line, column: col, problem: `YAML: ${e.message}` };
-    }));
-  }
-  const locate: Locator = (path, at) => {
-    // Walk as far as the document goes: a missing key points at its parent mapping.
-    let node: unknown = doc.contents;
-    let offset = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
-    for (let i = 0; i < path.length; i++) {
-      const seg = path[i]!;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
-        if (!pair) break;
-        const keyAt = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-        const valueAt = (pair.value as { range?: [number, number, number] } | null)?.range?.[0];
-        offset = (at === 'key' && i === path.length - 1) || valueAt === undefined ? keyAt : valueAt;
-        node = pair.value;
-      } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
-        node = node.items[seg];
-        offset = (node as { range?: [number, number, number] }).range?.[0] ?? offset;
-      } else {
-        break;
-      }
-    }
-    if (offset === undefined) return undefined;
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 1000 });
-  } catch (e) {
-    throw new ConfigError(source, [{ path: '', problem: `YAML: ${e instanceof Error ? e.message : String(e)}` }]);
-  }
-  return { data, locate };
 }
 
 /** The keys the schema allows in the object at `path` of `data` (for unknown-key problems). */
@@ -499,12 +577,6 @@ function issuesOf(error: z.ZodError, data: unknown, locate: Locator | undefined)
     out.push(issueAt(path, problem, locate));
   }
   return out;
-}
-
-/** In the order of the file (a stable sort; issues without a line keep their place at the end). */
-function byPosition(issues: ConfigIssue[]): ConfigIssue[] {
-  const key = (i: ConfigIssue): number => (i.line === undefined ? Infinity : i.line * 1e6 + (i.column ?? 0));
-  return [...issues].sort((a, b) => key(a) - key(b));
 }
 
 function deepFreeze<T>(v: T): T {

@@ -18,18 +18,19 @@
  * the sink, not bad data). Frequent, expected facts (clipped negative entries) are counted in the
  * data stream instead (`ModelUpdate.clipped`), so the side channel stays rare and cheap.
  *
- * | type      | from                                                      | means                                   |
- * |-----------|-----------------------------------------------------------|-----------------------------------------|
- * | `reject`  | validateFrames, detectGaps, compress, batchFrames, onlineNmf, window, stft | one frame dropped, with reason and text |
- * | `gap`     | detectGaps                                                | `lost` frames missing before `seq`       |
- * | `reset`   | window, stft                                              | the window restarted at `seq` (seq jump) |
- * | `skip`    | reconstruct                                               | a due reconstruction skipped: one still running |
- * | `failure` | reconstruct                                               | a reconstruction failed (solver/data error) |
+ * | type      | from                                                                       | means                                           |
+ * |-----------|----------------------------------------------------------------------------|-------------------------------------------------|
+ * | `reject`  | validateFrames, detectGaps, compress, batchFrames, onlineNmf, window, stft | one frame dropped, with reason and text         |
+ * | `reject`  | onlineCp                                                                   | one window dropped (seq, t: its first frame's)  |
+ * | `gap`     | detectGaps                                                                 | `lost` frames missing before `seq`              |
+ * | `reset`   | window, stft                                                               | the window restarted at `seq` (seq jump)        |
+ * | `skip`    | reconstruct                                                                | a due reconstruction skipped: one still running |
+ * | `failure` | reconstruct                                                                | a reconstruction failed (solver/data error)     |
  */
 import type { RejectReason } from '../src/frames/index.js';
 
 /** The operators that report events. */
-export type PipelineOperator = 'validateFrames' | 'detectGaps' | 'compress' | 'batchFrames' | 'onlineNmf' | 'reconstruct' | 'window' | 'stft';
+export type PipelineOperator = 'validateFrames' | 'detectGaps' | 'compress' | 'batchFrames' | 'onlineNmf' | 'reconstruct' | 'window' | 'stft' | 'onlineCp';
 
 /**
  * Why a frame was rejected: a `FrameValidator` reason, or `'model'` when the online model refused
@@ -37,7 +38,7 @@ export type PipelineOperator = 'validateFrames' | 'detectGaps' | 'compress' | 'b
  */
 export type PipelineRejectReason = RejectReason | 'model';
 
-/** One frame dropped. */
+/** One frame dropped (from onlineCp: one window; seq and t are its first frame's). */
 export interface RejectEvent {
   readonly type: 'reject';
   readonly operator: PipelineOperator;

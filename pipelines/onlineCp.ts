@@ -5,9 +5,10 @@
  * sliced one column per scheduler task like `reconstruct`).
  *
  * Frame layout: a frame's dims = m1·m2 values are row-major [m1][m2] (entry (j, k) at j·m2 + k;
- * e.g. m1 channels × m2 frequency bins of an STFT frame). A window (count × dims, row-major, oldest
- * frame first) is then the tensor X_w (L×m1×m2) with entry (t, j, k) at (t·m1 + j)·m2 + k, and
- * T~_w = X_w ×₁ P is P times that array read as an L×(m1·m2) matrix.
+ * e.g. an `stft` frame, frequency-major with the channel fastest, is m1 = bins × m2 = channels).
+ * A window (count × dims, row-major, oldest frame first) is then the tensor X_w (L×m1×m2) with
+ * entry (t, j, k) at (t·m1 + j)·m2 + k, and T~_w = X_w ×₁ P is P times that array read as an
+ * L×(m1·m2) matrix.
  *
  * Algorithm and cost per window (r = rank, p = ones per column of P): compression T~_w = P·X_w,
  * p·L·m1·m2 additions into a buffer reused across windows; the model update (`OnlineCP`: Ã_w by
@@ -25,7 +26,7 @@ import type { Matrix } from '../src/linalg/matrix.js';
 import { spMulMat } from '../src/linalg/sparseBinary.js';
 import { fastOptionsOf, resolveRecoveryOptions, type RecoveryOptions } from '../src/recovery/index.js';
 import { makeProjection, type Projection, type ProjectionSpec, type Tensor3 } from '../src/sensing/index.js';
-import type { EventSink, PipelineOperator, PipelineRejectReason } from './events.js';
+import type { EventSink, PipelineRejectReason } from './events.js';
 import { resolvePipelineOptions } from './internal/options.js';
 import { recoverSliced, workspaceFor } from './internal/recoverSliced.js';
 import type { FrameWindow } from './types.js';
@@ -114,9 +115,6 @@ export interface OnlineCpSpec {
   model: OnlineCP | OnlineCpModelSpec;
 }
 
-// TODO(events.ts): 'onlineCp' belongs in PipelineOperator; until it is added there, the name is cast.
-const OPERATOR = 'onlineCp' as PipelineOperator;
-
 function columnsOf(data: Float64Array, rows: number, cols: number): number[][] {
   const out: number[][] = [];
   for (let c = 0; c < cols; c++) {
@@ -179,24 +177,21 @@ interface Pending {
  * and must not subscribe twice.
  *
  * @example
- * frames$.pipe(window({ length: 256, hop: 128 }), onlineCp({
- *   projection: { ensemble: 'sparse-binary', n: 256, d: 64, seed: 1 },
- *   model: { rank: 4, shape: [channels, bins] },
- * }, { recoverEvery: 4 }))
- * @see window (its input), OnlineCP (the model), reconstruct (the matrix pipeline's recovery)
+ * spectra$.pipe(window({ length: 32, hop: 16 }), onlineCp({
+ *   projection: { ensemble: 'sparse-binary', n: 32, d: 12, seed: 1 },
+ *   model: { rank: 4, shape: [bins, channels] },
+ * }, { recoverEvery: 4, onEvent }))
+ * @see window (its input), stft (frames of [bins][channels]), OnlineCP (the model), reconstruct (the matrix pipeline's recovery)
  * @param spec the time-mode projection (checked and generated now) and the model or its options (checked now)
- * @param options see `OnlineCpOperatorOptions`; checked now (InvalidOptionError)
- * @param hooks see `OnlineCpOperatorHooks`; checked now (InvalidOptionError)
+ * @param options see `OnlineCpOperatorOptions` and `OnlineCpOperatorHooks`; checked now (InvalidOptionError)
  * @returns an operator emitting one `CpWindowUpdate` per window the model coded
  */
 export function onlineCp(
-  spec: OnlineCpSpec, options: Partial<OnlineCpOperatorOptions> = {}, hooks: OnlineCpOperatorHooks = {},
+  spec: OnlineCpSpec, options: Partial<OnlineCpOperatorOptions> & OnlineCpOperatorHooks = {},
 ): OperatorFunction<FrameWindow, CpWindowUpdate> {
-  const o = resolvePipelineOptions<OnlineCpOperatorOptions, Record<never, never>>(
-    'onlineCp', ONLINE_CP_OPERATOR_CONSTRAINTS, DEFAULT_ONLINE_CP_OPERATOR_OPTIONS, {}, options,
-  );
-  const h = resolvePipelineOptions<Record<never, never>, OnlineCpOperatorHooks>(
-    'onlineCp', {}, {}, { scheduler: 'scheduler', onEvent: 'function', recovery: 'object' }, hooks,
+  const o = resolvePipelineOptions<OnlineCpOperatorOptions, OnlineCpOperatorHooks>(
+    'onlineCp', ONLINE_CP_OPERATOR_CONSTRAINTS, DEFAULT_ONLINE_CP_OPERATOR_OPTIONS,
+    { scheduler: 'scheduler', onEvent: 'function', recovery: 'object' }, options,
   );
   if (!spec || typeof spec !== 'object') throw new InvalidOptionError('onlineCp', 'spec', 'an object {projection, model}', spec);
   const projection = spec.projection;
@@ -205,10 +200,10 @@ export function onlineCp(
   if (P.spec.ensemble !== 'sparse-binary') {
     throw new InvalidOptionError('onlineCp', 'projection.ensemble', "'sparse-binary' (a non-negative CP needs P ≥ 0 so that Ã = P·A ≥ 0)", P.spec.ensemble);
   }
-  const method = h.recovery?.method;
+  const method = o.recovery?.method;
   if (method !== undefined && method !== 'fast') throw new InvalidOptionError('onlineCp', 'recovery.method', "'fast' (or undefined)", method);
-  if (h.recovery && 'warmStart' in h.recovery) throw new InvalidOptionError('onlineCp', 'recovery.warmStart', 'absent (each window is recovered from scratch)', 'a matrix');
-  const fast = fastOptionsOf(resolveRecoveryOptions({ nonneg: true, ...h.recovery, method: 'fast' }));
+  if (o.recovery && 'warmStart' in o.recovery) throw new InvalidOptionError('onlineCp', 'recovery.warmStart', 'absent (each window is recovered from scratch)', 'a matrix');
+  const fast = fastOptionsOf(resolveRecoveryOptions({ nonneg: true, ...o.recovery, method: 'fast' }));
 
   let create: () => OnlineCP;
   let opts: Readonly<OnlineCpOptions>;
@@ -224,9 +219,8 @@ export function onlineCp(
     create = () => new OnlineCP(model);
   }
   if (opts.rank > P.d) throw new InvalidOptionError('OnlineCP', 'rank', `an integer ≤ the compressed window length d = ${P.d}`, opts.rank);
-  const { recoverEvery, factors, maxPendingRecoveries } = o;
-  const { onEvent } = h;
-  const scheduler = h.scheduler ?? asyncScheduler;
+  const { recoverEvery, factors, maxPendingRecoveries, onEvent } = o;
+  const scheduler = o.scheduler ?? asyncScheduler;
   const [m1, m2] = opts.shape;
   const L = P.n, d = P.d, r = opts.rank, dims = m1 * m2;
 
@@ -242,7 +236,7 @@ export function onlineCp(
     let completed = false, pumping = false;
 
     const reject = (w: FrameWindow, reason: PipelineRejectReason, message: string): void => {
-      onEvent?.({ type: 'reject', operator: OPERATOR, seq: w.seq, t: w.t0, reason, message: `onlineCp: window ${w.index} (seq ${w.seq}–${w.lastSeq}): ${message}` });
+      onEvent?.({ type: 'reject', operator: 'onlineCp', seq: w.seq, t: w.t0, reason, message: `onlineCp: window ${w.index} (seq ${w.seq}–${w.lastSeq}): ${message}` });
     };
 
     /** Starts the head's recovery; it finishes now (a synchronous scheduler) or later, then pumps. */

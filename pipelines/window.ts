@@ -31,7 +31,10 @@ export interface WindowHooks {
   onEvent?: EventSink;
 }
 
-/** Allowed values of `WindowOptions.length` and `hop` (seqModulo: undefined or an integer ≥ 2). */
+/**
+ * Allowed values of `WindowOptions.length` and `hop` (seqModulo, undefined or an integer ≥ 2, is
+ * checkSeqModulo's). No defaults object: length is required and hop defaults to it.
+ */
 export const WINDOW_CONSTRAINTS: ConstraintTable<Required<Pick<WindowOptions, 'length' | 'hop'>>> = Object.freeze({
   length: { type: 'int', min: 1, max: 1_048_576 },
   hop: { type: 'int', min: 1, max: 1_048_576 },
@@ -62,23 +65,21 @@ export const WINDOW_CONSTRAINTS: ConstraintTable<Required<Pick<WindowOptions, 'l
  * state as it was. On completion or error the partial window is dropped.
  *
  * @example
- * frames$.pipe(window({ length: 250, hop: 125 }, { onEvent }), map((w) => model.update(w.values)))
- * @see stft (built on it), batchFrames (blocks by count or time, gaps allowed)
- * @param options see `WindowOptions`; checked now (InvalidOptionError)
- * @param hooks see `WindowHooks`; checked now (InvalidOptionError)
+ * frames$.pipe(window({ length: 250, hop: 125, onEvent }), map((w) => model.update(w.values)))
+ * @see stft (built on it), onlineCp (its consumer), batchFrames (blocks by count or time, gaps allowed)
+ * @param options see `WindowOptions` (`length` required) and `WindowHooks`; checked now (InvalidOptionError)
  * @returns an operator emitting `FrameWindow`s
  */
-export function window(options: WindowOptions, hooks: WindowHooks = {}): OperatorFunction<Frame, FrameWindow> {
+export function window(options: WindowOptions & WindowHooks): OperatorFunction<Frame, FrameWindow> {
   // hop defaults to the given length, so the table checks both with one merge.
   const given: unknown = options;
   const hopDefault = typeof given === 'object' && given !== null ? (given as { length?: unknown }).length : undefined;
   const defaults = { length: undefined, hop: hopDefault } as unknown as Required<Pick<WindowOptions, 'length' | 'hop'>>;
-  const o = resolvePipelineOptions<Required<Pick<WindowOptions, 'length' | 'hop'>>, Pick<WindowOptions, 'seqModulo'>>(
-    'window', WINDOW_CONSTRAINTS, defaults, { seqModulo: 'number' }, options,
+  const o = resolvePipelineOptions<Required<Pick<WindowOptions, 'length' | 'hop'>>, Pick<WindowOptions, 'seqModulo'> & WindowHooks>(
+    'window', WINDOW_CONSTRAINTS, defaults, { seqModulo: 'number', onEvent: 'function' }, options,
   );
-  const { length, hop } = o;
+  const { length, hop, onEvent } = o;
   const seqModulo = checkSeqModulo('window', 'seqModulo', o.seqModulo);
-  const { onEvent } = resolvePipelineOptions<object, WindowHooks>('window', {}, {}, { onEvent: 'function' }, hooks);
 
   return (source) => new Observable<FrameWindow>((subscriber) => {
     let dims = 0;

@@ -3,10 +3,11 @@
  * by hand compute, frame for frame (model updates, the model itself, factors, metrics, events);
  * bad frames are counted and do not stop it; the raw path (compress, validate after it); the
  * branches and `operator` alone; the clock hooks (virtual time); operator refusals at build time
- * become ConfigErrors naming the stage.
+ * become ConfigErrors naming the stage; the spectral path (stft → compress → NMF) and the tensor
+ * path (window → onlineCp) equal the same operators composed by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { connectable, from, lastValueFrom, Subject, toArray, zip, type Observable } from 'rxjs';
+import { connectable, from, lastValueFrom, pipe, Subject, toArray, zip, type Observable, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../../src/errors.js';
 import type { Frame, StreamInfo } from '../../src/frames/index.js';
 import { Rng } from '../../src/linalg/random.js';
@@ -14,8 +15,8 @@ import { makeProjection, type ProjectionSpec } from '../../src/sensing/index.js'
 import { buildPipeline, type PipelineValue } from '../../pipelines/builder.js';
 import { parsePipelineConfig } from '../../pipelines/config.js';
 import {
-  batchFrames, compress, detectGaps, metrics, onlineNmf, reconstruct, validateFrames,
-  type FactorsMessage, type MetricsSnapshot, type ModelUpdate, type PipelineEvent,
+  batchFrames, compress, detectGaps, metrics, onlineCp, onlineNmf, reconstruct, stft, validateFrames, window,
+  type CpWindowUpdate, type FactorsMessage, type FrameWindow, type MetricsSnapshot, type ModelUpdate, type PipelineEvent,
 } from '../../pipelines/index.js';
 import { testScheduler } from './helpers.js';
 
@@ -257,5 +258,148 @@ describe('buildPipeline', () => {
     const bad = { version: 1, stream: INFO, stages: [{ type: 'onlineNmf', rank: 3 }] };
     expect(() => buildPipeline(bad as never)).toThrow(ConfigError);
     expect(() => buildPipeline(bad as never)).toThrow(/stages\[0\]\.type: onlineNmf takes blocks of frames/);
+  });
+});
+
+/** C channels at `rate` Hz, `count` samples: channel c is a tone at 4 + 4c Hz and one at 14 Hz, their amplitudes drifting slowly, plus seeded noise. */
+function sineFrames(C: number, rate: number, count: number, seed: number): Frame[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const t = i / rate;
+    const values = Float64Array.from({ length: C }, (_, c) => {
+      const a = 1 + Math.sin(0.3 * t + c), b = 1 + Math.cos(0.2 * t + 2 * c);
+      return a * Math.sin(2 * Math.PI * (4 + 4 * c) * t) + b * Math.sin(2 * Math.PI * 14 * t + c) + 0.05 * rng.normal();
+    });
+    return { seq: i, t, values };
+  });
+}
+
+const SINE_RATE = 64, SINE_C = 4;
+/** 0.5 s windows at 64 Hz: bins 2, 4, …, 20 Hz, 10 bins × 4 channels = 40 values per spectrum, 8 spectra per second. */
+const STFT_OPTIONS = { window: 0.5, hop: 0.125, fmin: 2, fmax: 20 };
+const SPECTRAL_SPEC: ProjectionSpec = { ensemble: 'sparse-binary', n: 40, d: 16, p: 3, seed: 7 };
+
+const SPECTRAL_YAML = `
+version: 1
+stream: { id: eeg, kind: raw, n: ${SINE_C}, rate: ${SINE_RATE}, labels: [Fz, Cz, Pz, Oz] }
+stages:
+  - type: detectGaps
+  - type: validate
+  - type: stft
+    window: 0.5
+    hop: 0.125
+    fmin: 2
+    fmax: 20
+  - type: validate
+  - type: compress
+    projection: { ensemble: sparse-binary, n: 40, d: 16, p: 3, seed: 7 }
+  - type: batch
+    maxBatch: 8
+    maxWaitMs: 0
+  - type: onlineNmf
+    rank: 3
+    seed: 1
+  - type: reconstruct
+    everyFrames: 40
+    everyMs: 0
+  - type: metrics
+    intervalMs: 600000
+`;
+
+describe('buildPipeline: stft, window and onlineCp', () => {
+  it('a built stft pipeline (stft → validate → compress → NMF) computes what the hand-composed one computes', async () => {
+    const stream = sineFrames(SINE_C, SINE_RATE, 1400, 3);
+    // A NaN sample: validate drops it, and stft restarts at the seq jump it leaves.
+    stream[500] = { ...stream[500]!, values: stream[500]!.values.map((v, c) => (c === 2 ? NaN : v)) };
+    const rawInfo: StreamInfo = { id: 'eeg', kind: 'raw', n: SINE_C, rate: SINE_RATE, labels: ['Fz', 'Cz', 'Pz', 'Oz'] };
+    const spectral: StreamInfo = { id: 'eeg', kind: 'raw', n: 40, rate: 8 }; // written out, not derived: the builder's derivation is under test
+    const compressedSpectral: StreamInfo = { ...spectral, kind: 'compressed', projection: SPECTRAL_SPEC };
+
+    const log: PipelineEvent[] = [];
+    const events = new Subject<PipelineEvent>();
+    const onEvent = (e: PipelineEvent) => { log.push(e); events.next(e); };
+    const now = () => 0;
+    const updates = connectable(from(stream).pipe(
+      detectGaps({ onEvent }), validateFrames(rawInfo, { onEvent }), stft({ rate: SINE_RATE, ...STFT_OPTIONS, onEvent }),
+      validateFrames(spectral, { onEvent }), compress(SPECTRAL_SPEC, { onEvent }), batchFrames({ maxBatch: 8, maxWaitMs: 0, onEvent, now }),
+      onlineNmf({ rank: 3, seed: 1 }, { onEvent, now }),
+    ));
+    const hand = await collect(
+      updates, updates.pipe(reconstruct(SPECTRAL_SPEC, { everyFrames: 40, everyMs: 0, onEvent })), updates.pipe(metrics({ events, intervalMs: 600_000, now })),
+      () => updates.connect(), log,
+    );
+
+    const builtLog: PipelineEvent[] = [];
+    const built = buildPipeline(parsePipelineConfig(SPECTRAL_YAML, 'spectral.yaml'), { onEvent: (e) => builtLog.push(e), now });
+    expect(built.info).toEqual(rawInfo);
+    const run = built.run(from(stream));
+    const viaBuilder = await collect(run.output as Observable<ModelUpdate>, run.factors, run.metrics, () => run.connect(), builtLog);
+
+    // Not vacuous: spectra of both segments reached the model, factors were recovered, the fault was seen.
+    const spectra = (n: number) => Math.floor((n - 32) / 8) + 1;
+    expect(viaBuilder.updates.at(-1)).toMatchObject({ framesSeen: spectra(500) + spectra(899) });
+    expect(viaBuilder.factors.length).toBeGreaterThanOrEqual(2);
+    const faults = viaBuilder.events.filter((e) => e.type === 'reject' || e.type === 'reset');
+    expect(faults.map((e) => [e.type, e.operator, e.seq])).toEqual([
+      ['reject', 'validateFrames', 500], ['reset', 'stft', 501],
+    ]);
+    expect(viaBuilder.updates).toEqual(hand.updates);
+    expect(viaBuilder.finalState).toEqual(hand.finalState);
+    expect(viaBuilder.factors).toEqual(hand.factors);
+    expect(viaBuilder.snaps).toEqual(hand.snaps);
+    expect(viaBuilder.events).toEqual(hand.events);
+
+    // The spectral frames themselves, up to the second validate: equal, with the header the config derived.
+    const upToSpectra = buildPipeline(parsePipelineConfig({ ...built.config, stages: built.config.stages.slice(0, 4) }));
+    expect(upToSpectra.output).toBe('frames');
+    const framesBuilt = await lastValueFrom(from(stream).pipe(upToSpectra.operator, toArray()));
+    const framesHand = await lastValueFrom(from(stream).pipe(validateFrames(rawInfo), stft({ rate: SINE_RATE, ...STFT_OPTIONS }), toArray()));
+    expect(framesBuilt.length).toBe(spectra(500) + spectra(899));
+    expect(framesBuilt).toEqual(framesHand);
+  });
+
+  it.each([
+    {
+      name: 'stft → window → onlineCp (shape from stft: [10 bins, 3 channels])',
+      stages: [{ type: 'stft', ...STFT_OPTIONS }, { type: 'window', length: 16, hop: 4 }],
+      model: { rank: 2, seed: 4 }, operator: { recoverEvery: 2, factors: true, maxPendingRecoveries: 16 },
+      hand: pipe(stft({ rate: SINE_RATE, ...STFT_OPTIONS }), window({ length: 16, hop: 4 })),
+      channels: 3, shape: [10, 3] as const, nonneg: false, windows: 17, // 82 spectra of 680 samples: ⌊(82 − 16)/4⌋ + 1 windows
+    },
+    {
+      name: 'window → onlineCp of non-negative raw frames (explicit shape [2, 3])',
+      stages: [{ type: 'window', length: 16, hop: 8 }],
+      model: { rank: 2, shape: [2, 3], warmStartWindows: 2 }, operator: { recoverEvery: 8, maxPendingRecoveries: 16 },
+      hand: window({ length: 16, hop: 8 }),
+      channels: 6, shape: [2, 3] as const, nonneg: true, windows: 83, // ⌊(680 − 16)/8⌋ + 1 windows, the first one buffered for the warm start
+    },
+  ])('a built window → onlineCp pipeline computes what the hand-composed one computes: $name', async ({ stages, model, operator, hand, channels, shape, nonneg, windows }) => {
+    const projection: ProjectionSpec = { ensemble: 'sparse-binary', n: 16, d: 6, p: 2, seed: 5 };
+    // Raw samples for stft; for a CP of the raw frames themselves, non-negative ones (|x|).
+    const stream = sineFrames(channels, SINE_RATE, 680, 9).map((f) => (nonneg ? { ...f, values: f.values.map(Math.abs) } : f));
+    const config = parsePipelineConfig({
+      version: 1, stream: { id: 'eeg', kind: 'raw', n: channels, rate: SINE_RATE }, stages: [...stages, { type: 'onlineCp', projection, ...model, ...operator }],
+    });
+    const built = buildPipeline(config);
+    expect([built.output, built.branches.length]).toEqual(['cpUpdates', 0]);
+    const strip = (us: unknown[]) => (us as CpWindowUpdate[]).map(({ seconds: _s, ...u }) => u);
+    const run = built.run(from(stream));
+    const done = lastValueFrom(zip(run.output.pipe(toArray()), run.factors.pipe(toArray()), run.metrics.pipe(toArray())));
+    run.connect();
+    const [viaRun, factors, snaps] = await done;
+    const viaOperator = await lastValueFrom(from(stream).pipe(built.operator, toArray()));
+    const viaHand = await lastValueFrom(from(stream).pipe(
+      hand as OperatorFunction<Frame, FrameWindow>,
+      onlineCp({ projection, model: { ...model, shape } }, operator),
+      toArray(),
+    ));
+    // Not vacuous: many windows, recovered temporal factors of the window length, a fit worth the name.
+    expect(viaHand.length).toBe(windows);
+    expect(viaHand.filter((u) => u.A !== null).length).toBe(Math.ceil(windows / operator.recoverEvery));
+    expect(viaHand.find((u) => u.A !== null)!.A![0]!.length).toBe(16);
+    expect(Math.min(...viaHand.map((u) => u.fitError))).toBeLessThan(0.4);
+    expect(strip(viaRun)).toEqual(strip(viaHand));
+    expect(strip(viaOperator)).toEqual(strip(viaHand));
+    expect([factors.length, snaps.length]).toEqual([0, 0]);
   });
 });

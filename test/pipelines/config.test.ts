@@ -2,20 +2,25 @@
  * The pipeline config: valid configs parse (YAML and objects alike, defaults left to the
  * operators); every kind of error names the file, the YAML line:column, the path and the problem;
  * the schema follows the operators' constraint tables and validators; the cross-stage (flow)
- * rules; the shipped config/*.yaml files parse and build.
+ * rules; the shipped config/*.yaml files parse and build; the stages stft (a new frame header),
+ * window and onlineCp (the tensor path).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { ONLINE_CP_CONSTRAINTS } from '../../src/factorize/online/cp.js';
 import { ONLINE_NMF_CONSTRAINTS } from '../../src/factorize/online/nmf.js';
 import { describeConstraint, type Constraint, type ConstraintTable } from '../../src/factorize/validate.js';
 import { BATCH_FRAMES_CONSTRAINTS } from '../../pipelines/batch.js';
 import { buildPipeline } from '../../pipelines/builder.js';
 import { COMPRESS_CONSTRAINTS } from '../../pipelines/compress.js';
-import { formatConfigPath, parsePipelineConfig, STAGE_RULES } from '../../pipelines/config.js';
+import { formatConfigPath, parsePipelineConfig, pipelineFlows, STAGE_RULES } from '../../pipelines/config.js';
 import { METRICS_CONSTRAINTS } from '../../pipelines/metrics.js';
+import { ONLINE_CP_OPERATOR_CONSTRAINTS } from '../../pipelines/onlineCp.js';
 import { ONLINE_NMF_OPERATOR_CONSTRAINTS } from '../../pipelines/onlineNmf.js';
 import { RECONSTRUCT_CONSTRAINTS } from '../../pipelines/reconstruct.js';
+import { STFT_OPERATOR_CONSTRAINTS, stftStreamInfo } from '../../pipelines/stft.js';
+import { WINDOW_CONSTRAINTS } from '../../pipelines/window.js';
 
 /** The base YAML; tests replace whole lines by number (1-based), so the expected lines are plain. */
 const BASE = [
@@ -118,6 +123,17 @@ describe('parsePipelineConfig: valid configs', () => {
     const built = buildPipeline(def);
     expect(built.output).toBe('updates');
     expect(built.branches.map((b) => b.name)).toEqual(['factors', 'metrics']);
+    // The EEG spectrogram: raw 8 channels → stft (45 bins × 8 = 360 values) → compress to d = 90 → NMF of rank 6.
+    const spec = parsePipelineConfig(readFileSync('config/eeg-spectrogram.yaml', 'utf8'), 'config/eeg-spectrogram.yaml');
+    expect(spec.stages.map((s) => s.type)).toEqual(['validate', 'stft', 'compress', 'batch', 'onlineNmf', 'reconstruct', 'metrics']);
+    const flows = pipelineFlows(spec).flows;
+    expect(flows[2]!.info).toMatchObject({ kind: 'raw', n: 360, rate: 250 / 63 });
+    expect(flows[4]!.info.projection).toMatchObject({ n: 360, d: 90 });
+    expect(spec.stages[4]).toMatchObject({ rank: 6 });
+    expect(buildPipeline(spec).output).toBe('updates');
+    const tensor = buildPipeline(parsePipelineConfig(readFileSync('config/eeg-tensor.yaml', 'utf8'), 'config/eeg-tensor.yaml'));
+    expect(tensor.config.stages.map((s) => s.type)).toEqual(['validate', 'stft', 'window', 'onlineCp']);
+    expect([tensor.output, tensor.branches.length]).toEqual(['cpUpdates', 0]);
   });
 });
 
@@ -236,10 +252,12 @@ describe('parsePipelineConfig: errors give the file, line:column, path and probl
     };
     const stages = (): Record<string, unknown>[] => [
       { type: 'compress', projection: PROJ }, { type: 'batch' }, { type: 'onlineNmf', rank: 3 }, { type: 'reconstruct' }, { type: 'metrics' },
+      { type: 'stft' }, { type: 'window', length: 4 }, { type: 'onlineCp', projection: { ...PROJ, n: 4, d: 2, p: 1 }, rank: 1, shape: [1, 1] },
     ];
     const tables: [number, ConstraintTable<object>][] = [
       [0, COMPRESS_CONSTRAINTS], [1, BATCH_FRAMES_CONSTRAINTS], [2, ONLINE_NMF_CONSTRAINTS],
       [2, ONLINE_NMF_OPERATOR_CONSTRAINTS], [3, RECONSTRUCT_CONSTRAINTS], [4, METRICS_CONSTRAINTS],
+      [5, STFT_OPERATOR_CONSTRAINTS], [6, WINDOW_CONSTRAINTS], [7, ONLINE_CP_CONSTRAINTS], [7, ONLINE_CP_OPERATOR_CONSTRAINTS],
     ];
     let checked = 0;
     for (const [index, table] of tables) {
@@ -252,7 +270,7 @@ describe('parsePipelineConfig: errors give the file, line:column, path and probl
         checked++;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(16);
+    expect(checked).toBeGreaterThanOrEqual(34);
   });
 });
 
@@ -321,5 +339,200 @@ describe('parsePipelineConfig: cross-stage rules', () => {
     expect([e.path, e.line, e.column]).toEqual(['stages[3].rank', 14, 11]);
     const order = errorOf(edit([9, '  - type: batch'], [11, '  - type: detectGaps'], [12, '']));
     expect([order.path, order.line, order.column]).toEqual(['stages[1].type', 10, 11]);
+  });
+});
+
+/** A raw 3-channel stream at 64 Hz, then stft, compress and NMF, and the tensor path; lines numbered as in BASE. */
+const EEG = [
+  'version: 1', //                                                                               1
+  'stream: { id: eeg, kind: raw, n: 3, rate: 64, labels: [Fz, Cz, Pz] }', //                     2
+  'stages:', //                                                                                  3
+  '  - type: detectGaps', //                                                                     4
+  '    modulo: 256', //                                                                          5
+  '  - type: stft', //                                                                           6
+  '    window: 0.5', //                                                                          7
+  '    hop: 0.125', //                                                                           8
+  '    fmin: 2', //                                                                              9
+  '    fmax: 20', //                                                                            10
+  '    seqModulo: 256', //                                                                      11
+  '  - type: validate', //                                                                      12
+  '  - type: compress', //                                                                      13
+  '    projection: { ensemble: sparse-binary, n: 30, d: 20, p: 3, seed: 4 }', //               14
+  '  - type: batch', //                                                                         15
+  '  - type: onlineNmf', //                                                                     16
+  '    rank: 4', //                                                                             17
+];
+
+/** stft 0.5 s / 0.125 s, 2–20 Hz at 64 Hz: 32 samples, nfft 32, bins 2, 4, …, 20 Hz (2 Hz apart): 10 bins × 3 channels. */
+const BINS = 10;
+
+const TENSOR = [
+  'version: 1', //                                                                               1
+  'stream: { id: eeg, kind: raw, n: 3, rate: 64 }', //                                           2
+  'stages:', //                                                                                  3
+  '  - type: stft', //                                                                           4
+  '    window: 0.5', //                                                                          5
+  '    hop: 0.125', //                                                                           6
+  '    fmin: 2', //                                                                              7
+  '    fmax: 20', //                                                                             8
+  '  - type: window', //                                                                         9
+  '    length: 16', //                                                                          10
+  '    hop: 4', //                                                                              11
+  '  - type: onlineCp', //                                                                      12
+  '    projection: { ensemble: sparse-binary, n: 16, d: 6, p: 2, seed: 5 }', //                13
+  '    rank: 2', //                                                                           14
+];
+
+/** `lines` with line `n` (1-based) replaced by `text` ('' deletes it). */
+function editOf(lines: string[], ...edits: [number, string][]): string {
+  const out = [...lines];
+  for (const [n, text] of edits) out[n - 1] = text;
+  return out.filter((l) => l !== '').join('\n');
+}
+
+const RAW3 = { id: 'eeg', kind: 'raw', n: 3, rate: 64 };
+const STFT = { type: 'stft', window: 0.5, hop: 0.125, fmin: 2, fmax: 20 };
+const CP_PROJ = { ensemble: 'sparse-binary', n: 16, d: 6, p: 2, seed: 5 };
+
+describe('parsePipelineConfig: stft, window and onlineCp', () => {
+  const problemOf = (stages: unknown[], stream: unknown = RAW3) => {
+    const e = errorOf(obj(stages, stream));
+    return [e.path, e.problem];
+  };
+
+  it('parse from YAML as written (absent options left to the operators)', () => {
+    const eeg = parsePipelineConfig(EEG.join('\n'), 'eeg.yaml');
+    expect(eeg.stages[1]).toEqual({ type: 'stft', window: 0.5, hop: 0.125, fmin: 2, fmax: 20, seqModulo: 256 });
+    const tensor = parsePipelineConfig(TENSOR.join('\n'), 'tensor.yaml');
+    expect(tensor.stages[1]).toEqual({ type: 'window', length: 16, hop: 4 });
+    expect(tensor.stages[2]).toEqual({ type: 'onlineCp', projection: CP_PROJ, rank: 2 });
+    const full = parsePipelineConfig(obj([
+      { ...STFT, scale: 'magnitude', rate: 64, seqModulo: 7 }, { type: 'window', length: 16, hop: 2 },
+      { type: 'onlineCp', projection: CP_PROJ, rank: 2, shape: [BINS, 3], forgetting: 0.5,
+        warmStartWindows: 0, seed: 3, recoverEvery: 2, factors: true, maxPendingRecoveries: 1, recovery: { noise: 0.05 } },
+    ], RAW3));
+    expect(full.stages[2]).toMatchObject({ shape: [BINS, 3], recovery: { noise: 0.05 }, factors: true });
+  });
+
+  it('stft gives the frames a new header: the flows after it carry stftStreamInfo and the [bins, channels] layout', () => {
+    const config = parsePipelineConfig(EEG.join('\n'));
+    const { flows, output } = pipelineFlows(config);
+    const want = stftStreamInfo({ id: 'eeg', kind: 'raw', n: 3, rate: 64, labels: ['Fz', 'Cz', 'Pz'] }, { window: 0.5, hop: 0.125, fmin: 2, fmax: 20 });
+    expect(want).toMatchObject({ n: BINS * 3, rate: 8 });
+    expect(want.labels!.slice(0, 4)).toEqual(['Fz@2Hz', 'Cz@2Hz', 'Pz@2Hz', 'Fz@4Hz']);
+    expect(flows[2]!.info).toEqual(want); // validate checks the spectral frames against it
+    expect(flows[2]!.modes?.shape).toEqual([BINS, 3]);
+    expect(flows[4]!.info).toMatchObject({ kind: 'compressed', n: BINS * 3, rate: 8, projection: { d: 20 } });
+    expect(flows[4]!.modes).toBeUndefined(); // compressed frames have no [bins, channels] layout
+    expect(output.kind).toBe('updates');
+  });
+
+  it('"compress n = the frame length" and "rank ≤ d" hold against the header stft makes', () => {
+    const n = errorOf(editOf(EEG, [14, '    projection: { ensemble: sparse-binary, n: 3, d: 2, p: 1, seed: 4 }']));
+    expect([n.path, n.line, n.problem]).toEqual(['stages[3].projection.n', 14, `must equal n = ${BINS * 3}, the length of the raw frames of stage 2 (validate); got 3`]);
+    const rank = errorOf(editOf(EEG, [17, '    rank: 21']));
+    expect([rank.path, rank.line, rank.column, rank.problem]).toEqual(['stages[5].rank', 17, 11, 'must be ≤ d = 20, the length of the frames reaching it (stages[3].projection.d); got 21']);
+    // Without the compress stage, NMF would get the raw spectra: refused as before.
+    expect(problemOf([STFT, { type: 'batch' }, { type: 'onlineNmf', rank: 2 }])[1]).toMatch(/^onlineNmf needs compressed frames/);
+  });
+
+  it('stft takes raw frames only, once, and before any window', () => {
+    const proj = { ensemble: 'sparse-binary', n: 3, d: 2, p: 1, seed: 1 };
+    expect(problemOf([{ type: 'compress', projection: proj }, STFT])).toEqual([
+      'stages[1].type', 'stft takes raw frames (one sample of each channel), but stage 0 (compress) emits compressed frames (length d = 2, stages[0].projection.d): place it before the compress stage',
+    ]);
+    expect(problemOf([STFT], { ...RAW, kind: 'compressed', projection: PROJ })[1]).toMatch(/^stft takes raw frames .* but the stream emits compressed frames/);
+    expect(problemOf([STFT, STFT])).toEqual([
+      'stages[1].type', `stft takes raw samples, but the frames of stages[0] (stft: ${BINS} bins × 3 channels) are spectra already: one stft per pipeline`,
+    ]);
+    expect(problemOf([{ type: 'window', length: 4 }, STFT])).toEqual([
+      'stages[1].type', 'stft takes frames, but stage 0 (window) emits windows of frames here: place it before the window stage',
+    ]);
+  });
+
+  it('stft: the sampling rate is the header\'s (or given, for an irregular stream), its own rules at the field and line', () => {
+    expect(problemOf([{ ...STFT, rate: 32 }])).toEqual(['stages[0].rate', 'must be the rate of its input frames, 64 Hz (or absent); got 32']);
+    expect(problemOf([STFT], { ...RAW3, rate: 0 })).toEqual([
+      'stages[0].rate', 'is missing: the frames of the stream have rate 0 (irregular), so stft needs their sampling rate here (Hz)',
+    ]);
+    expect(pipelineFlows(parsePipelineConfig(obj([{ ...STFT, rate: 64 }], { ...RAW3, rate: 0 }))).output.info.rate).toBe(8);
+    const w = errorOf(editOf(EEG, [7, '    window: 0.01']));
+    expect([w.path, w.line, w.column, w.problem]).toEqual(['stages[1].window', 7, 13, 'must be at least 2 samples (0.03125 s at 64 Hz); got 0.01']);
+    const f = errorOf(editOf(EEG, [10, '    fmax: 40']));
+    expect([f.path, f.line, f.problem]).toEqual(['stages[1].fmax', 10, 'must be such that 0 ≤ fmin ≤ fmax ≤ rate/2 = 32 Hz; got fmin = 2, fmax = 40']);
+    expect(problemOf([{ type: 'stft', fmin: 40 }])).toEqual(['stages[0].fmin', 'must be such that 0 ≤ fmin ≤ fmax ≤ rate/2 = 32 Hz; got fmin = 40, fmax = 32']);
+    const scale = errorOf(editOf(EEG, [10, '    fmax: 20\n    scale: db']));
+    expect([scale.path, scale.line, scale.problem]).toEqual(['stages[1].scale', 11, `must be ${describeConstraint(STFT_OPERATOR_CONSTRAINTS.scale)}; got "db"`]);
+  });
+
+  it('stft reads the input\'s seq counter and starts a new one: one modulus before it, none after it', () => {
+    const before = errorOf(editOf(EEG, [11, '']));
+    expect([before.path, before.line, before.problem]).toEqual(['stages[1].seqModulo', 6, 'must equal the seq modulus of stages[0].modulo (256), as both read the same counter; got unset']);
+    const after = errorOf(editOf(EEG, [12, '  - type: validate\n    seqModulo: 256']));
+    expect([after.path, after.line]).toEqual(['stages[2].seqModulo', 13]);
+    expect(after.problem).toMatch(/^must equal the seq modulus of stft's spectra \(stages\[1\]\), numbered 0, 1, 2, … without wrapping \(unset\)/);
+  });
+
+  it('window takes frames and gives windows: frame stages go before it, onlineCp after it', () => {
+    expect(problemOf([{ type: 'window', length: 4 }, { type: 'validate' }])).toEqual([
+      'stages[1].type', 'validate takes frames, but stage 0 (window) emits windows of frames here: place it before the window stage',
+    ]);
+    expect(problemOf([{ type: 'batch' }, { type: 'window', length: 4 }])[1]).toMatch(/^window takes frames, but stage 0 \(batch\) emits blocks of frames/);
+    expect(problemOf([{ type: 'onlineCp', projection: CP_PROJ, rank: 2, shape: [1, 3] }])).toEqual([
+      'stages[0].type', 'onlineCp takes windows of frames, but the stream emits frames here: put a window stage before it',
+    ]);
+    const missing = errorOf(editOf(TENSOR, [10, '']));
+    expect([missing.path, missing.line, missing.problem]).toEqual(['stages[1].length', 9, `is missing; it must be ${describeConstraint(WINDOW_CONSTRAINTS.length)}`]);
+    expect(problemOf([{ type: 'detectGaps', modulo: 16 }, { type: 'window', length: 4 }])[0]).toBe('stages[1].seqModulo');
+    expect(pipelineFlows(parsePipelineConfig(obj([{ type: 'window', length: 4 }], RAW3))).output).toMatchObject({ kind: 'windows', window: { length: 4 } });
+  });
+
+  it('onlineCp: its projection compresses the window (n = length), and its shape is stft\'s [bins, channels]', () => {
+    const { flows, output } = pipelineFlows(parsePipelineConfig(TENSOR.join('\n')));
+    expect(flows[2]!.modes?.shape).toEqual([BINS, 3]);
+    expect(output.kind).toBe('cpUpdates');
+    const n = errorOf(editOf(TENSOR, [13, '    projection: { ensemble: sparse-binary, n: 15, d: 6, p: 2, seed: 5 }']));
+    expect([n.path, n.line, n.column, n.problem]).toEqual([
+      'stages[2].projection.n', 13, col(TENSOR[12]!, '16'), 'must equal the window length 16 (stages[1].length), as P compresses the time mode of each window; got 15',
+    ]);
+    const shape = errorOf(editOf(TENSOR, [14, '    rank: 2\n    shape: [3, 10]']));
+    expect([shape.path, shape.line, shape.column, shape.problem]).toEqual([
+      'stages[2].shape', 15, 12, `must equal [${BINS}, 3], the [bins, channels] layout of the frames of stages[0] (stft: ${BINS} bins × 3 channels), or be left out; got [3, 10]`,
+    ]);
+    expect(() => parsePipelineConfig(editOf(TENSOR, [14, `    rank: 2\n    shape: [${BINS}, 3]`]))).not.toThrow();
+  });
+
+  it('onlineCp without stft needs an explicit shape that fits the frames; it refuses compressed frames', () => {
+    const w = { type: 'window', length: 16 };
+    expect(problemOf([w, { type: 'onlineCp', projection: CP_PROJ, rank: 2 }])).toEqual([
+      'stages[1].shape', 'is missing: the frames reaching it (length 3, stream.n) have no [m1, m2] layout (only stft\'s output has one); give shape: [m1, m2] with m1·m2 = 3',
+    ]);
+    expect(problemOf([w, { type: 'onlineCp', projection: CP_PROJ, rank: 2, shape: [2, 2] }])).toEqual([
+      'stages[1].shape', 'must have m1·m2 = 3, the length of the frames reaching it (stream.n); got [2, 2] (4)',
+    ]);
+    expect(() => parsePipelineConfig(obj([w, { type: 'onlineCp', projection: CP_PROJ, rank: 2, shape: [3, 1] }], RAW3))).not.toThrow();
+    expect(problemOf([w, { type: 'onlineCp', projection: CP_PROJ, rank: 2, shape: [1, 80] }], COMPRESSED)[1]).toMatch(
+      /^onlineCp takes windows of raw frames \(it compresses the time mode itself\), but stage 0 \(window\) emits windows of compressed frames/,
+    );
+    expect(problemOf([w, { type: 'onlineCp', projection: CP_PROJ, rank: 2, shape: [0, 3] }])).toEqual(['stages[1].shape', 'must be a pair [m1, m2] of integers ≥ 1; got a list']);
+  });
+
+  it('onlineCp\'s own rules (P ≥ 0, rank ≤ d, recovery options), once each, at the field and line', () => {
+    const ens = errorOf(editOf(TENSOR, [13, '    projection: { ensemble: gaussian, n: 16, d: 6, seed: 5 }']));
+    expect([ens.path, ens.line, ens.issues.length]).toEqual(['stages[2].projection.ensemble', 13, 1]);
+    expect(ens.problem).toMatch(/^must be 'sparse-binary' \(a non-negative CP needs P ≥ 0/);
+    const rank = errorOf(editOf(TENSOR, [14, '    rank: 7']));
+    expect([rank.path, rank.line, rank.column, rank.problem]).toEqual(['stages[2].rank', 14, 11, 'must be an integer ≤ the compressed window length d = 6; got 7']);
+    const rec = errorOf(editOf(TENSOR, [14, '    rank: 2\n    recovery: { noise: 2 }']));
+    expect([rec.path, rec.line, rec.issues.length]).toEqual(['stages[2].recovery.noise', 15, 1]);
+    // A field out of its own range is reported once, not again by the operator's check.
+    const two = errorOf(editOf(TENSOR, [14, '    rank: 2\n    recoverEvery: -1\n    forgetting: 2']));
+    expect(two.issues.map((i) => [i.path, i.line])).toEqual([['stages[2].recoverEvery', 15], ['stages[2].forgetting', 16]]);
+  });
+
+  it('onlineCp ends the pipeline: no stage takes its updates', () => {
+    expect(problemOf([STFT, { type: 'window', length: 16 }, { type: 'onlineCp', projection: CP_PROJ, rank: 2 }, { type: 'metrics' }])).toEqual([
+      'stages[3].type', 'metrics takes model updates, but stage 2 (onlineCp) emits CP window updates here: no stage takes them (onlineCp recovers its own factors), so onlineCp ends the pipeline',
+    ]);
   });
 });

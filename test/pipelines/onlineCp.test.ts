@@ -8,7 +8,7 @@
  * dense non-negative B, C, delivered as FrameWindows of L frames of m1·m2 values, row-major [m1][m2].
  */
 import { describe, expect, it } from 'vitest';
-import { lastValueFrom, map, Subject, toArray } from 'rxjs';
+import { asyncScheduler, lastValueFrom, map, Subject, toArray } from 'rxjs';
 import { InvalidOptionError } from '../../src/errors.js';
 import { cpReconstruct } from '../../src/factorize/cp/mttkrp.js';
 import { OnlineCP, type OnlineCpOptions } from '../../src/factorize/online/cp.js';
@@ -17,7 +17,7 @@ import { Rng } from '../../src/linalg/random.js';
 import { recoverColumns } from '../../src/recovery/index.js';
 import { makeProjection, type ProjectionSpec } from '../../src/sensing/index.js';
 import { matchedError } from '../../src/compressed/metrics.js';
-import { onlineCp, type CpWindowUpdate } from '../../pipelines/onlineCp.js';
+import { DEFAULT_ONLINE_CP_OPERATOR_OPTIONS, onlineCp, type CpWindowUpdate } from '../../pipelines/onlineCp.js';
 import type { FrameWindow } from '../../pipelines/types.js';
 import { eventLog, testScheduler } from './helpers.js';
 
@@ -94,7 +94,7 @@ describe('onlineCp', () => {
     const exp = await expected(windows);
     const ts = testScheduler();
     ts.run(({ cold, expectObservable }) => {
-      const out = cold('-a-b-c-|', { a: windows[0]!, b: windows[1]!, c: windows[2]! }).pipe(onlineCp({ projection: SPEC, model: MODEL }, {}, { scheduler: ts }), map(withoutSeconds));
+      const out = cold('-a-b-c-|', { a: windows[0]!, b: windows[1]!, c: windows[2]! }).pipe(onlineCp({ projection: SPEC, model: MODEL }, { scheduler: ts }), map(withoutSeconds));
       expectObservable(out).toBe('-a-b-c-|', { a: exp[0], b: exp[1], c: exp[2] });
     });
     // The planted windows are exact (no noise), so the third window's temporal factor is recovered
@@ -135,7 +135,7 @@ describe('onlineCp', () => {
     ts.run(({ cold, expectObservable }) => {
       // All five arrive in frame 0, before the first recovery's column tasks run.
       const src = cold('(abcde)|', Object.fromEntries(windows.map((w, i) => [String.fromCharCode(97 + i), w])));
-      const out = src.pipe(onlineCp({ projection: SPEC, model: MODEL }, { maxPendingRecoveries: 2 }, { scheduler: ts }), map((u) => `${u.index}:${u.recovery}:${u.skipped}:${u.A === null ? '-' : 'A'}`));
+      const out = src.pipe(onlineCp({ projection: SPEC, model: MODEL }, { maxPendingRecoveries: 2, scheduler: ts }), map((u) => `${u.index}:${u.recovery}:${u.skipped}:${u.A === null ? '-' : 'A'}`));
       expectObservable(out).toBe('(abcde)|', { a: '1:done:0:A', b: '2:done:0:A', c: '3:skipped:1:-', d: '4:skipped:2:-', e: '5:skipped:3:-' });
     });
     // The skipped windows still trained the model (same Ã and fit as the reference).
@@ -156,7 +156,7 @@ describe('onlineCp', () => {
     const model = new OnlineCP(MODEL);
     const src = new Subject<FrameWindow>();
     const updates: CpWindowUpdate[] = [];
-    src.pipe(onlineCp({ projection: SPEC, model }, { recoverEvery: 0 }, { onEvent })).subscribe((u) => updates.push(u));
+    src.pipe(onlineCp({ projection: SPEC, model }, { recoverEvery: 0, onEvent })).subscribe((u) => updates.push(u));
     const nan = { ...windows[1]!, index: 11, values: windows[1]!.values.slice() };
     nan.values[5 * M1 * M2 + 7] = NaN;
     const inf = { ...windows[1]!, index: 12, values: windows[1]!.values.slice() };
@@ -222,10 +222,12 @@ describe('onlineCp', () => {
     expect(() => onlineCp(ok, { recoverEvery: -1 })).toThrow(/onlineCp: option 'recoverEvery' must be an integer ≥ 0/);
     expect(() => onlineCp(ok, { maxPendingRecoveries: 0 })).toThrow(/maxPendingRecoveries/);
     expect(() => onlineCp(ok, { factors: 'yes' } as never)).toThrow(/factors/);
-    expect(() => onlineCp(ok, { scheduler: {} } as never)).toThrow(/known option/);
-    expect(() => onlineCp(ok, {}, { recovery: { method: 'lp' } })).toThrow(/recovery.method/);
-    expect(() => onlineCp(ok, {}, { recovery: { noise: 2 } })).toThrow(/noise/);
-    expect(() => onlineCp(ok, {}, { onEvent: 3 } as never)).toThrow(/onEvent/);
+    expect(() => onlineCp(ok, { scheduler: {} } as never)).toThrow(/onlineCp: option 'scheduler' must be an rxjs SchedulerLike/);
+    expect(() => onlineCp(ok, { schedular: asyncScheduler } as never)).toThrow(/known option \(recoverEvery, factors, maxPendingRecoveries, scheduler, onEvent, recovery\)/);
+    expect(() => onlineCp(ok, { recovery: { method: 'lp' } })).toThrow(/recovery.method/);
+    expect(() => onlineCp(ok, { recovery: { noise: 2 } })).toThrow(/noise/);
+    expect(() => onlineCp(ok, { onEvent: 3 } as never)).toThrow(/onEvent/);
+    expect(() => onlineCp(ok, { ...DEFAULT_ONLINE_CP_OPERATOR_OPTIONS, scheduler: asyncScheduler, onEvent: undefined, recovery: {} })).not.toThrow();
     const used = new OnlineCP(MODEL);
     used.partialFit({ dims: [D + 1, M1, M2], data: new Float64Array((D + 1) * M1 * M2).fill(1) });
     expect(() => onlineCp({ projection: SPEC, model: used })).toThrow(/d = 12/);
@@ -236,7 +238,7 @@ describe('onlineCp', () => {
     const oops = new Error('sink');
     const ts = testScheduler();
     ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const op = () => onlineCp({ projection: SPEC, model: MODEL }, {}, { scheduler: ts });
+      const op = () => onlineCp({ projection: SPEC, model: MODEL }, { scheduler: ts });
       expectObservable(cold<FrameWindow>('-').pipe(op())).toBe('-');
       expectObservable(cold<FrameWindow>('|').pipe(op())).toBe('|');
       expectObservable(cold<FrameWindow>('#').pipe(op())).toBe('#');
@@ -245,7 +247,7 @@ describe('onlineCp', () => {
       expectObservable(src.pipe(op(), map((u) => u.index)), '^--!').toBe('-a-', { a: 1 });
       expectSubscriptions(src.subscriptions).toBe('^--!');
       const bad = { ...windows[0]!, values: windows[0]!.values.map(() => NaN) };
-      expectObservable(cold('a|', { a: bad }).pipe(onlineCp({ projection: SPEC, model: MODEL }, {}, { scheduler: ts, onEvent: () => { throw oops; } }))).toBe('#', undefined, oops);
+      expectObservable(cold('a|', { a: bad }).pipe(onlineCp({ projection: SPEC, model: MODEL }, { scheduler: ts, onEvent: () => { throw oops; } }))).toBe('#', undefined, oops);
     });
   });
 });

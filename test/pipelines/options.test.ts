@@ -11,6 +11,7 @@ import {
   BATCH_FRAMES_CONSTRAINTS, batchFrames, COMPRESS_CONSTRAINTS, compress, DEFAULT_BATCH_FRAMES_OPTIONS, DEFAULT_COMPRESS_OPTIONS,
   DEFAULT_METRICS_OPTIONS, DEFAULT_ONLINE_NMF_OPERATOR_OPTIONS, DEFAULT_RECONSTRUCT_OPTIONS, METRICS_CONSTRAINTS, metrics,
   ONLINE_NMF_OPERATOR_CONSTRAINTS, onlineNmf, RECONSTRUCT_CONSTRAINTS, reconstruct,
+  DEFAULT_ONLINE_CP_OPERATOR_OPTIONS, ONLINE_CP_OPERATOR_CONSTRAINTS, onlineCp,
 } from '../../pipelines/index.js';
 import { INFO4 } from './helpers.js';
 
@@ -33,6 +34,10 @@ const CASES = [
   { name: 'onlineNmf', file: 'onlineNmf.ts', iface: 'OnlineNmfOperatorOptions', table: ONLINE_NMF_OPERATOR_CONSTRAINTS, defaults: DEFAULT_ONLINE_NMF_OPERATOR_OPTIONS, build: (o: object) => onlineNmf({ rank: 2 }, o) },
   { name: 'reconstruct', file: 'reconstruct.ts', iface: 'ReconstructOptions', table: RECONSTRUCT_CONSTRAINTS, defaults: DEFAULT_RECONSTRUCT_OPTIONS, build: (o: object) => reconstruct(SPEC, o) },
   { name: 'metrics', file: 'metrics.ts', iface: 'MetricsOptions', table: METRICS_CONSTRAINTS, defaults: DEFAULT_METRICS_OPTIONS, build: (o: object) => metrics(o) },
+  {
+    name: 'onlineCp', file: 'onlineCp.ts', iface: 'OnlineCpOperatorOptions', table: ONLINE_CP_OPERATOR_CONSTRAINTS, defaults: DEFAULT_ONLINE_CP_OPERATOR_OPTIONS,
+    build: (o: object) => onlineCp({ projection: { ensemble: 'sparse-binary', n: 8, d: 4, p: 2, seed: 1 }, model: { rank: 2, shape: [2, 3] } }, o),
+  },
 ];
 
 /** field → the first word of its doc line ("32 frames; …" → "32") in `interface <iface>`. */

@@ -4,15 +4,17 @@
  * all at once, random chunks: no transients at chunk edges); emission timing (marbles); restarts
  * at seq jumps counted exactly, each segment transformed on its own; bad frames dropped without
  * touching the state; fresh output arrays; state per subscription; the checklist; options
- * checked when built.
+ * checked when built (the constraint table, the defaults object = the batch plan's defaults);
+ * stftStreamInfo describes exactly the frames the operator emits.
  */
 import { describe, expect, it } from 'vitest';
 import { concatMap, from, map, Subject, toArray, type Observable } from 'rxjs';
-import { InvalidOptionError } from '../../src/errors.js';
-import type { Frame } from '../../src/frames/index.js';
+import { DataError, InvalidOptionError } from '../../src/errors.js';
+import type { Constraint } from '../../src/factorize/validate.js';
+import { validateStreamInfo, type Frame, type StreamInfo } from '../../src/frames/index.js';
 import { Rng } from '../../src/linalg/random.js';
 import { spectrogramTensor, stftFreqs, stftPlan, type StftOptions } from '../../src/signal/stft.js';
-import { stft } from '../../pipelines/stft.js';
+import { DEFAULT_STFT_OPERATOR_OPTIONS, stft, STFT_OPERATOR_CONSTRAINTS, stftStreamInfo } from '../../pipelines/stft.js';
 import { eventLog, frame, frames, testScheduler } from './helpers.js';
 
 const rate = 64;
@@ -133,7 +135,7 @@ describe('stft (operator)', () => {
       if (part[0]!.length >= 16) want.push(...batchFrames(part, o, want.length, t0));
     }
     const { events, onEvent } = eventLog();
-    const got = chunked(input, (s) => s.pipe(stft(o, { onEvent })), 8, 37);
+    const got = chunked(input, (s) => s.pipe(stft({ ...o, onEvent })), 8, 37);
     expect(maxDiff(got, want)).toBeLessThan(1e-12);
     expect(events).toEqual(cuts.slice(1, -1).map((c, i) => ({
       type: 'reset', operator: 'stft', seq: input[c]!.seq, t: input[c]!.t, previousSeq: input[c - 1]!.seq, resets: i + 1,
@@ -145,7 +147,7 @@ describe('stft (operator)', () => {
     const x = signals(2, 200, 4);
     const input = toFrames(x).map((f) => ({ ...f, seq: (f.seq + 200) % 256 }));
     const { events, onEvent } = eventLog();
-    expect(maxDiff(oneByOne(input, (s) => s.pipe(stft({ ...o, seqModulo: 256 }, { onEvent }))), batchFrames(x, o))).toBeLessThan(1e-12);
+    expect(maxDiff(oneByOne(input, (s) => s.pipe(stft({ ...o, seqModulo: 256, onEvent }))), batchFrames(x, o))).toBeLessThan(1e-12);
     expect(events).toEqual([]);
   });
 
@@ -157,7 +159,7 @@ describe('stft (operator)', () => {
     const mixed = [...input];
     bad.forEach((b, i) => mixed.splice(30 + 50 * i, 0, b));
     const { events, onEvent } = eventLog();
-    expect(maxDiff(oneByOne(mixed, (s) => s.pipe(stft(o, { onEvent }))), batchFrames(x, o))).toBeLessThan(1e-12);
+    expect(maxDiff(oneByOne(mixed, (s) => s.pipe(stft({ ...o, onEvent }))), batchFrames(x, o))).toBeLessThan(1e-12);
     expect(events).toMatchObject([
       { type: 'reject', operator: 'stft', seq: 999, reason: 'length', message: "stft: frame seq 999: expected 3 values (the first frame's length), got 2" },
       { type: 'reject', operator: 'stft', seq: 41, reason: 'length' },
@@ -200,7 +202,7 @@ describe('stft (operator)', () => {
       expectObservable(src.pipe(stft(o), map((f) => f.seq)), '^----!').toBe('---x--', { x: 0 });
       expectSubscriptions(src.subscriptions).toBe('^----!');
       const bad = { a: frame(1), s: frame(2, [1]) };
-      expectObservable(cold('as|', bad).pipe(stft(o, { onEvent: () => { throw oops; } }))).toBe('-#', undefined, oops);
+      expectObservable(cold('as|', bad).pipe(stft({ ...o, onEvent: () => { throw oops; } }))).toBe('-#', undefined, oops);
     });
   });
 
@@ -208,7 +210,7 @@ describe('stft (operator)', () => {
     [{}, 'rate'], [{ rate: 0 }, 'rate'], [{ rate: Infinity }, 'rate'], [{ rate: '64' }, 'rate'],
     [{ rate, window: 1 / rate }, 'window'], [{ rate: 1, window: 2 ** 21 }, 'window'],
     [{ rate, hop: 0 }, 'hop'], [{ rate, hop: 0.001 }, 'hop'], [{ rate: 1, window: 2, hop: 2 ** 21 }, 'hop'],
-    [{ rate, fmax: rate / 2 + 1 }, 'fmin/fmax'], [{ rate, fmin: 10, fmax: 5 }, 'fmin/fmax'], [{ rate, fmin: -1 }, 'fmin/fmax'],
+    [{ rate, fmax: rate / 2 + 1 }, 'fmin/fmax'], [{ rate, fmin: 10, fmax: 5 }, 'fmin/fmax'], [{ rate, fmin: -1 }, 'fmin'], [{ rate, fmax: -1 }, 'fmax'], [{ rate, window: 0 }, 'window'],
     [{ rate, scale: 'db' }, 'scale'], [{ rate, seqModulo: 1 }, 'seqModulo'], [{ rate, nfft: 64 }, 'nfft'],
   ])('refuses %j when built (InvalidOptionError naming the option)', (options, option) => {
     let err: unknown;
@@ -218,7 +220,73 @@ describe('stft (operator)', () => {
   });
 
   it('checks its hooks when built', () => {
-    expect(() => stft({ rate }, { onEvent: 1 as never })).toThrow(/stft: option 'onEvent' must be a function/);
-    expect(() => stft({ rate, window: 1, hop: 0.5, fmin: 0, fmax: rate / 2, scale: 'power' }, { onEvent: undefined })).not.toThrow();
+    expect(() => stft({ rate, onEvent: 1 as never })).toThrow(/stft: option 'onEvent' must be a function/);
+    expect(() => stft({ rate, window: 1, hop: 0.5, fmin: 0, fmax: rate / 2, scale: 'power', onEvent: undefined })).not.toThrow();
+  });
+
+  it('refuses a value just outside each field of its constraint table, naming the field', () => {
+    const outside = (c: Constraint): unknown => (c.type === 'number' ? (c.minExclusive ? c.min : c.min! - 1) : 'no-such-value');
+    for (const [field, c] of Object.entries(STFT_OPERATOR_CONSTRAINTS) as [string, Constraint][]) {
+      expect(() => stft({ rate, [field]: outside(c) } as never), field).toThrow(new RegExp(`stft: option '${field}' must be`));
+    }
+    expect(Object.keys(STFT_OPERATOR_CONSTRAINTS)).toEqual(['rate', 'window', 'hop', 'fmin', 'fmax', 'scale']);
+  });
+
+  it('its defaults object is what the batch plan defaults to (no drift), frozen', () => {
+    expect(Object.isFrozen(DEFAULT_STFT_OPERATOR_OPTIONS)).toBe(true);
+    for (const r of [64, 250]) expect(stftPlan({ rate: r, ...DEFAULT_STFT_OPERATOR_OPTIONS })).toEqual(stftPlan({ rate: r }));
+    // The plan is sensitive to each of them (else the comparison above proves nothing).
+    for (const [key, other] of [['window', 0.5], ['hop', 0.25], ['fmin', 3], ['scale', 'magnitude']] as const) {
+      expect(stftPlan({ rate, ...DEFAULT_STFT_OPERATOR_OPTIONS, [key]: other }), key).not.toEqual(stftPlan({ rate }));
+    }
+  });
+});
+
+describe('stftStreamInfo', () => {
+  const EEG: StreamInfo = { id: 'eeg', kind: 'raw', n: 3, rate, labels: ['Fz', 'Cz', 'Pz'], units: 'uV' };
+
+  it('describes the frames stft emits: n = bins × channels, rate = rate/hop samples, a valid raw header', () => {
+    const o = { window: 0.5, hop: 0.125, fmin: 2, fmax: 20 };
+    const info = stftStreamInfo(EEG, o);
+    const bins = stftFreqs(stftPlan({ rate, ...o })).length;
+    expect(bins).toBeGreaterThan(5);
+    expect(info).toMatchObject({ id: 'eeg', kind: 'raw', n: bins * 3, rate: 8, units: 'uV^2' });
+    expect(validateStreamInfo(info)).toEqual(info);
+    // The operator's frames match it: their length, and their spacing in time.
+    const out = oneByOne(toFrames(signals(3, 200, 1)), (s) => s.pipe(stft({ rate, ...o })));
+    expect(out.length).toBeGreaterThan(10);
+    expect(out.every((f) => f.values.length === info.n)).toBe(true);
+    expect(out[1]!.t - out[0]!.t).toBeCloseTo(1 / info.rate, 12);
+    // hop rounds to whole samples: 0.1 s at 64 Hz is 6 samples, so 64/6 spectra per second.
+    expect(stftStreamInfo(EEG, { hop: 0.1 }).rate).toBe(64 / 6);
+  });
+
+  it('labels value f·C + c as "<channel c>@<bin f>Hz", frequency-major like the values', () => {
+    const info = stftStreamInfo(EEG, { window: 1, hop: 0.5, fmin: 8, fmax: 10 }); // 64 samples, bins 1 Hz apart
+    expect(info.labels).toEqual(['Fz@8Hz', 'Cz@8Hz', 'Pz@8Hz', 'Fz@9Hz', 'Cz@9Hz', 'Pz@9Hz', 'Fz@10Hz', 'Cz@10Hz', 'Pz@10Hz']);
+    // Bins 250/256 Hz apart: two decimals, every label distinct.
+    const eeg = stftStreamInfo({ id: 'e', kind: 'raw', n: 2, rate: 250, labels: ['O1', 'O2'] }, { window: 1, hop: 0.25, fmin: 1, fmax: 45 });
+    expect(eeg.n).toBe(45 * 2);
+    expect(eeg.labels!.slice(0, 3)).toEqual(['O1@1.95Hz', 'O2@1.95Hz', 'O1@2.93Hz']);
+    expect(new Set(eeg.labels).size).toBe(90);
+    // Without input labels or units, none; magnitude keeps the units.
+    const { labels: _l, units: _u, ...bare } = EEG;
+    expect(stftStreamInfo(bare, {})).not.toHaveProperty('labels');
+    expect(stftStreamInfo(bare, {})).not.toHaveProperty('units');
+    expect(stftStreamInfo(EEG, { scale: 'magnitude' }).units).toBe('uV');
+  });
+
+  it('takes the rate from the input unless given; refuses a different one, a compressed input and what stft refuses', () => {
+    expect(stftStreamInfo(EEG, { rate })).toEqual(stftStreamInfo(EEG, {}));
+    expect(stftStreamInfo({ ...EEG, rate: 0 }, { rate: 32 }).rate).toBe(32 / 16);
+    expect(() => stftStreamInfo(EEG, { rate: 32 })).toThrow(/stft: option 'rate' must be the rate of its input frames, 64 Hz/);
+    expect(() => stftStreamInfo({ ...EEG, rate: 0 }, {})).toThrow(/stft: option 'rate' must be a finite number in \(0, ∞\)/);
+    const compressed: StreamInfo = { id: 'c', kind: 'compressed', n: 12, rate, projection: { ensemble: 'sparse-binary', n: 12, d: 4, p: 2, seed: 1 } };
+    expect(() => stftStreamInfo(compressed, {})).toThrow(DataError);
+    for (const [o, option] of [[{ window: 1 / rate }, 'window'], [{ fmax: rate }, 'fmin/fmax'], [{ nfft: 8 }, 'nfft']] as const) {
+      let err: unknown;
+      try { stftStreamInfo(EEG, o as never); } catch (e) { err = e; }
+      expect(err).toMatchObject({ owner: 'stft', option });
+    }
   });
 });

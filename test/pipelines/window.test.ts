@@ -127,14 +127,14 @@ describe('window', () => {
     expect(jumps.length).toBeGreaterThan(5);
     const { events, onEvent } = eventLog();
     const got: Summary[] = [];
-    from(input).pipe(window({ length: 4, hop: 2 }, { onEvent })).subscribe((w) => got.push(summary(w)));
+    from(input).pipe(window({ length: 4, hop: 2, onEvent })).subscribe((w) => got.push(summary(w)));
     expect(got.map(({ index, ...w }) => w)).toEqual(reference(input, 4, 2));
     expect(events).toEqual(jumps.map((f, i) => ({
       type: 'reset', operator: 'window', seq: f.seq, t: f.t, previousSeq: input[input.indexOf(f) - 1]!.seq, resets: i + 1,
     })));
     // A repeated seq is a jump too.
     const { events: dup, onEvent: onDup } = eventLog();
-    from([1, 2, 2, 3].map((s) => frame(s))).pipe(window({ length: 2 }, { onEvent: onDup })).subscribe();
+    from([1, 2, 2, 3].map((s) => frame(s))).pipe(window({ length: 2, onEvent: onDup })).subscribe();
     expect(dup).toMatchObject([{ type: 'reset', seq: 2, previousSeq: 2, resets: 1 }]);
   });
 
@@ -143,12 +143,12 @@ describe('window', () => {
     expect(input.some((f, i) => i > 0 && f.seq < input[i - 1]!.seq && f.seq === (input[i - 1]!.seq + 1) % 16)).toBe(true); // wraps
     const { events, onEvent } = eventLog();
     const got: Summary[] = [];
-    from(input).pipe(window({ length: 3, hop: 2, seqModulo: 16 }, { onEvent })).subscribe((w) => got.push(summary(w)));
+    from(input).pipe(window({ length: 3, hop: 2, seqModulo: 16, onEvent })).subscribe((w) => got.push(summary(w)));
     expect(got.map(({ index, ...w }) => w)).toEqual(reference(input, 3, 2, 16));
     expect(events.length).toBe(input.filter((f, i) => i > 0 && f.seq !== (input[i - 1]!.seq + 1) % 16).length);
     // Without the modulus, 15 → 0 is a jump.
     const { events: plain, onEvent: onPlain } = eventLog();
-    from([14, 15, 0, 1].map((s) => frame(s))).pipe(window({ length: 2 }, { onEvent: onPlain })).subscribe();
+    from([14, 15, 0, 1].map((s) => frame(s))).pipe(window({ length: 2, onEvent: onPlain })).subscribe();
     expect(plain).toMatchObject([{ type: 'reset', seq: 0, previousSeq: 15 }]);
   });
 
@@ -165,7 +165,7 @@ describe('window', () => {
     bad.forEach((b, i) => mixed.splice(7 + i * 20, 0, b));
     const { events, onEvent } = eventLog();
     const got: Summary[] = [];
-    from(mixed).pipe(window({ length: 5, hop: 3 }, { onEvent })).subscribe((w) => got.push(summary(w)));
+    from(mixed).pipe(window({ length: 5, hop: 3, onEvent })).subscribe((w) => got.push(summary(w)));
     const clean: Summary[] = [];
     from(input).pipe(window({ length: 5, hop: 3 })).subscribe((w) => clean.push(summary(w)));
     expect(got).toEqual(clean);
@@ -179,7 +179,7 @@ describe('window', () => {
     // An empty first frame is dropped too; the next frame fixes the length.
     const { events: empty, onEvent: onEmpty } = eventLog();
     const dims: number[] = [];
-    from([frame(1, []), frame(2, [1, 2])]).pipe(window({ length: 1 }, { onEvent: onEmpty })).subscribe((w) => dims.push(w.dims));
+    from([frame(1, []), frame(2, [1, 2])]).pipe(window({ length: 1, onEvent: onEmpty })).subscribe((w) => dims.push(w.dims));
     expect(dims).toEqual([2]);
     expect(empty).toMatchObject([{ reason: 'length', seq: 1 }]);
   });
@@ -241,8 +241,8 @@ describe('window', () => {
     const ts = testScheduler();
     ts.run(({ cold, expectObservable }) => {
       const f = { a: frame(1), s: frame(2, [1]), j: frame(5) };
-      expectObservable(cold('as|', f).pipe(window({ length: 5 }, { onEvent: () => { throw oops; } }))).toBe('-#', undefined, oops);
-      expectObservable(cold('aj|', f).pipe(window({ length: 1 }, { onEvent: () => { throw oops; } }), map((w) => w.seq))).toBe('x#', { x: 1 }, oops);
+      expectObservable(cold('as|', f).pipe(window({ length: 5, onEvent: () => { throw oops; } }))).toBe('-#', undefined, oops);
+      expectObservable(cold('aj|', f).pipe(window({ length: 1, onEvent: () => { throw oops; } }), map((w) => w.seq))).toBe('x#', { x: 1 }, oops);
     });
   });
 
@@ -257,9 +257,9 @@ describe('window', () => {
     expect(err).toMatchObject({ owner: 'window', option });
   });
 
-  it('checks its hooks when built, and accepts the documented defaults spelled out', () => {
-    expect(() => window({ length: 3 }, { onEvent: 'log' as never })).toThrow(/window: option 'onEvent' must be a function/);
-    expect(() => window({ length: 3 }, { scheduler: {} } as never)).toThrow(InvalidOptionError);
-    expect(() => window({ length: 3, hop: 3, seqModulo: undefined }, { onEvent: undefined })).not.toThrow();
+  it('checks its hooks when built (one object with the options), and accepts the documented defaults spelled out', () => {
+    expect(() => window({ length: 3, onEvent: 'log' as never })).toThrow(/window: option 'onEvent' must be a function/);
+    expect(() => window({ length: 3, scheduler: {} } as never)).toThrow(/window: option 'scheduler' must be a known option \(length, hop, seqModulo, onEvent\)/);
+    expect(() => window({ length: 3, hop: 3, seqModulo: undefined, onEvent: undefined })).not.toThrow();
   });
 });
