@@ -438,13 +438,37 @@ export type StageConfig = { [K in StageType]: z.output<(typeof STAGE_RULES)[K]['
 /** The stage of one type. */
 export type StageOf<K extends StageType> = Extract<StageConfig, { type: K }>;
 
+/** How `cfstream run` runs a config (flags override each field). */
+export interface RunSettings {
+  /** 0 s; stop after this long (0 = until SIGINT/SIGTERM or the source ends). */
+  readonly duration?: number;
+  /** false; no dashboard, one status line per interval on stderr. */
+  readonly headless?: boolean;
+  /** 1000 ms; the status line's interval. */
+  readonly logIntervalMs?: number;
+  /** false; status lines as JSON objects. */
+  readonly jsonLog?: boolean;
+}
+
 /** A checked pipeline config (deeply frozen). */
 export interface PipelineConfig {
   readonly version: 1;
-  /** The input stream's header (a StreamInfo). */
+  /** The source URI `cfstream run` opens (sim:, file:, cyton:, mqtt://), if the config names one. */
+  readonly source?: string;
+  /** The input stream's header (a StreamInfo): from the config, or the source's (parsePipelineConfig's `stream` option). */
   readonly stream: StreamInfo;
   /** The stages in order; branch stages (reconstruct, metrics) tap the flow where they stand. */
   readonly stages: readonly StageConfig[];
+  /** `cfstream run` settings. */
+  readonly run?: RunSettings;
+}
+
+/** Options of `parsePipelineConfig`. */
+export interface ParseConfigOptions {
+  /** The header of the opened source: used when the config has no `stream`, checked against it when it has. */
+  stream?: StreamInfo;
+  /** Replaces the config's `source` (a `--source` flag). */
+  source?: string;
 }
 
 const STAGE_TYPES = Object.keys(STAGE_RULES) as StageType[];
@@ -455,11 +479,20 @@ const stageSchema = z.discriminatedUnion(
   { error: 'must be a mapping (a stage with a type)' },
 );
 
+const runSchema = z.strictObject({
+  duration: number.min(0, { error: 'must be ≥ 0 (seconds; 0 = until stopped)' }).optional(),
+  headless: z.boolean({ error: 'must be true or false' }).optional(),
+  logIntervalMs: number.min(50, { error: 'must be ≥ 50 (ms)' }).optional(),
+  jsonLog: z.boolean({ error: 'must be true or false' }).optional(),
+}, { error: 'must be a mapping (run settings)' });
+
 const configSchema = z.strictObject({
   version: z.literal(1, { error: 'must be 1 (the only config version)' }),
-  stream: streamSchema,
+  source: string.regex(/^[a-z][a-z0-9+.-]*:/i, { error: 'must be a source URI (sim:…, file:…, cyton:…, mqtt://…)' }).optional(),
+  stream: streamSchema.optional(),
   stages: z.array(stageSchema, { error: 'must be a list of stages' }),
-}, { error: 'must be a mapping with version, stream and stages' });
+  run: runSchema.optional(),
+}, { error: 'must be a mapping with version, stream (or source) and stages' });
 
 // ---------------------------------------------------------------------------------------------
 // Across stages.
@@ -599,13 +632,23 @@ function deepFreeze<T>(v: T): T {
  * @returns the checked config
  * @throws ConfigError with `source`, line:column (YAML), the path and the problem of every issue found
  */
-export function parsePipelineConfig(input: unknown, source = 'config'): PipelineConfig {
+export function parsePipelineConfig(input: unknown, source = 'config', options: ParseConfigOptions = {}): PipelineConfig {
   let data = input;
   let locate: Locator | undefined;
   if (typeof input === 'string') ({ data, locate } = parseYaml(input, source));
   const parsed = configSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) throw new ConfigError(source, byPosition(issuesOf(parsed.error, data, locate)));
-  const config = deepFreeze(parsed.data as unknown as PipelineConfig);
+  const given = parsed.data as unknown as Omit<PipelineConfig, 'stream'> & { stream?: StreamInfo };
+  const stream = given.stream ?? options.stream;
+  if (!stream) throw new ConfigError(source, [issueAt([], "stream: required (the input stream's header), unless cfstream run opens a source that provides it", locate)]);
+  if (given.stream && options.stream) {
+    const a = given.stream, b = options.stream;
+    const same = a.kind === b.kind && a.n === b.n && JSON.stringify(a.projection ?? null) === JSON.stringify(b.projection ?? null);
+    if (!same) {
+      throw new ConfigError(source, [issueAt(['stream'], `does not match the source's header (kind ${b.kind}, n ${b.n}${b.projection ? `, projection d ${b.projection.d} seed ${b.projection.seed}` : ''}); remove it to take the source's`, locate)]);
+    }
+  }
+  const config = deepFreeze({ ...given, stream, ...(options.source !== undefined ? { source: options.source } : {}) } as PipelineConfig);
   const issues: ConfigIssue[] = [];
   traceFlows(config, (path, problem) => issues.push(issueAt(path, problem, locate)));
   if (issues.length > 0) throw new ConfigError(source, byPosition(issues));

@@ -170,7 +170,7 @@ describe('parsePipelineConfig: errors give the file, line:column, path and probl
     expect(e.problem).toBe("unknown key 'maxbatch'; did you mean 'maxBatch'?");
     const root = errorOf(edit([1, 'version: 1\noutputs: []']));
     expect([root.path, root.line, root.column]).toEqual(['outputs', 2, 1]);
-    expect(root.problem).toBe("unknown key 'outputs'; known keys: version, stream, stages");
+    expect(root.problem).toBe("unknown key 'outputs'; known keys: version, source, stream, stages, run");
     const flowLine = '  projection: { ensemble: sparse-binary, n: 300, d: 80, p: 5, seed: 11, scale: 2 }';
     const inFlow = errorOf(edit([7, flowLine]));
     expect([inFlow.path, inFlow.line, inFlow.column]).toEqual(['stream.projection.scale', 7, col(flowLine, 'scale')]);
@@ -534,5 +534,34 @@ describe('parsePipelineConfig: stft, window and onlineCp', () => {
     expect(problemOf([STFT, { type: 'window', length: 16 }, { type: 'onlineCp', projection: CP_PROJ, rank: 2 }, { type: 'metrics' }])).toEqual([
       'stages[3].type', 'metrics takes model updates, but stage 2 (onlineCp) emits CP window updates here: no stage takes them (onlineCp recovers its own factors), so onlineCp ends the pipeline',
     ]);
+  });
+});
+
+describe('parsePipelineConfig: the source and run settings (cfstream run)', () => {
+  const noStream = edit([2, 'source: sim:synthetic?n=300&d=80'], [3, ''], [4, ''], [5, ''], [6, ''], [7, '']);
+  const header = { id: 'sim', kind: 'compressed' as const, n: 300, rate: 250, projection: { ensemble: 'sparse-binary' as const, n: 300, d: 80, p: 5, seed: 11 } };
+
+  it("takes the opened source's header when the config has no stream, and checks the stages against it", () => {
+    const config = parsePipelineConfig(noStream, 'run.yaml', { stream: header });
+    expect(config.source).toBe('sim:synthetic?n=300&d=80');
+    expect(config.stream).toEqual(header);
+    const e = (() => { try { parsePipelineConfig(noStream, 'run.yaml', { stream: { ...header, projection: { ...header.projection, d: 2 } } }); } catch (x) { return x as ConfigError; } return undefined; })();
+    expect(e?.message).toMatch(/stages\[3\]\.rank/);
+  });
+
+  it('needs a stream from somewhere, and a given one must match the source', () => {
+    expect(errorOf(noStream).message).toMatch(/stream: required/);
+    const e = (() => { try { parsePipelineConfig(BASE.join('\n'), 'run.yaml', { stream: { ...header, n: 301, projection: { ...header.projection, n: 301 } } }); } catch (x) { return x as ConfigError; } return undefined; })();
+    expect(e?.message).toMatch(/run\.yaml:3:3: stream: does not match the source's header \(kind compressed, n 301/);
+  });
+
+  it('a --source flag replaces the config source; run settings are checked', () => {
+    expect(parsePipelineConfig(noStream, 'run.yaml', { stream: header, source: 'file:x.cfs' }).source).toBe('file:x.cfs');
+    const bad = errorOf(edit([17, '  - type: metrics\nrun: { duration: -1, headless: 1 }']));
+    expect(bad.message).toMatch(/run\.duration: must be ≥ 0/);
+    expect(bad.message).toMatch(/run\.headless: must be true or false/);
+    expect(errorOf(edit([1, 'version: 1\nsource: not a uri'])).message).toMatch(/source: must be a source URI/);
+    const ok = parsePipelineConfig(edit([17, '  - type: metrics\nrun: { duration: 10, headless: true, logIntervalMs: 500, jsonLog: true }']));
+    expect(ok.run).toEqual({ duration: 10, headless: true, logIntervalMs: 500, jsonLog: true });
   });
 });
