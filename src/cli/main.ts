@@ -32,6 +32,8 @@ Usage:
   cfstream bench recovery [--n 2000 --d 400 --p 5 --k 40 --r 10] [--json]
   cfstream bench stream [--n 2000 --d 400 --r 10 --k 40 --frames 20000 --batch 32 --warm-start 0]
                      [--pool 4096 --reconstruct-ms 1000 --raw] [--json]
+  cfstream simulate cyton --serial <path> [--daisy] [--rate 250] [--seed S] [--drop-every N]
+                     [--corrupt-every N] [--delete-every N] [--duration s] [--json]
   cfstream help
 
 Every command takes --json (one JSON document on stdout) and --seed.
@@ -48,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/experiment.js')).experimentCommand(rest);
       case 'bench':
         return await (await import('./commands/bench.js')).benchCommand(rest);
+      case 'simulate':
+        return await (await import('./commands/simulate.js')).simulateCommand(rest);
       case undefined:
       case 'help':
       case '--help':
