@@ -5,7 +5,7 @@
  * Commands are imported when used, so `help` or a light command on an edge device does not load
  * the solvers (HiGHS' WebAssembly, the FFT) it never calls.
  */
-import { DataError, InvalidOptionError, ShapeMismatchError, SolverError } from '../errors.js';
+import { ConfigError, DataError, InvalidOptionError, ShapeMismatchError, SolverError } from '../errors.js';
 import { UsageError } from './args.js';
 
 const HELP = `cfstream — compressed factorization of compressively-sensed data
@@ -32,6 +32,13 @@ Usage:
   cfstream bench recovery [--n 2000 --d 400 --p 5 --k 40 --r 10] [--json]
   cfstream bench stream [--n 2000 --d 400 --r 10 --k 40 --frames 20000 --batch 32 --warm-start 0]
                      [--pool 4096 --reconstruct-ms 1000 --raw] [--json]
+  cfstream run [config.yaml] [--source URI] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--json]
+  cfstream record <source-uri> --out <file.edf|.bdf|.cfs|.csv> [--duration s] [--range min:max]
+                     [--record-duration 1] [--compress ensemble:d[:p[:seed]]] [--pacing realtime|max] [--json]
+  cfstream replay <file> [--speed N|max] [--json]
+  cfstream inspect <file>
+  cfstream convert <in> <out.csv> [--json]
+  cfstream bench replay [--channels 64 --hours 1 --rate 160 --format bdf|edf] [--keep] [--json]
   cfstream simulate cyton --serial <path> [--daisy] [--rate 250] [--seed S] [--drop-every N]
                      [--corrupt-every N] [--delete-every N] [--duration s] [--json]
   cfstream help
@@ -50,6 +57,16 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/experiment.js')).experimentCommand(rest);
       case 'bench':
         return await (await import('./commands/bench.js')).benchCommand(rest);
+      case 'run':
+        return await (await import('./commands/run.js')).runCommand(rest);
+      case 'record':
+        return await (await import('./commands/record.js')).recordCommand(rest);
+      case 'replay':
+        return await (await import('./commands/replay.js')).replayCommand(rest);
+      case 'inspect':
+        return await (await import('./commands/inspect.js')).inspectCommand(rest);
+      case 'convert':
+        return await (await import('./commands/convert.js')).convertCommand(rest);
       case 'simulate':
         return await (await import('./commands/simulate.js')).simulateCommand(rest);
       case undefined:
@@ -62,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; run 'cfstream help'`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof DataError || e instanceof InvalidOptionError || e instanceof ShapeMismatchError) {
+    if (e instanceof UsageError || e instanceof DataError || e instanceof InvalidOptionError || e instanceof ShapeMismatchError || e instanceof ConfigError) {
       process.stderr.write(`cfstream: error: ${e.message}\n`);
       return 2;
     }

@@ -1,0 +1,159 @@
+/**
+ * `cfstream run [config.yaml] [--source URI] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--json]`:
+ * opens the config's source (or `--source`), checks the config against the source's header,
+ * builds the pipeline (pipelines/builder.ts) and runs it until the duration is up, the source
+ * ends, or SIGINT/SIGTERM — then shuts down cleanly and prints a summary (`--json`: one JSON
+ * document on stdout). While running, a status line per interval goes to stderr: frames/s, gaps,
+ * rejects, the last reconstruction, its held-out quality estimate and, for simulators, the true
+ * factor error.
+ */
+import { readFileSync } from 'node:fs';
+import { tap, type Subscription } from 'rxjs';
+import { parse as parseYaml } from 'yaml';
+import { buildPipeline, parsePipelineConfig, type FactorsMessage, type MetricsSnapshot, type PipelineEvent } from '../../../pipelines/index.js';
+import { matchedError } from '../../compressed/metrics.js';
+import { normalizeColumnsInPlace, type Matrix } from '../../linalg/matrix.js';
+import { choice, num, parseFlags, UsageError } from '../args.js';
+import { fmt, printJson } from '../output.js';
+import { openSource } from '../sources.js';
+
+const FLAGS = {
+  source: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
+  pacing: { type: 'string' }, json: { type: 'boolean' },
+} as const;
+
+/** The config `cfstream run` runs without an argument. */
+export const DEFAULT_CONFIG = 'config/default.yaml';
+
+/** The summary `run` prints at the end. */
+export interface RunSummary {
+  source: string;
+  seconds: number;
+  frames: number;
+  framesPerSecond: number;
+  gaps: number;
+  rejects: number;
+  reconstructions: number;
+  lastFactors: Pick<FactorsMessage, 'seq' | 'framesSeen' | 'error' | 'quality'> | null;
+  /** Simulators: matched error of the last W against the true W, both with unit-norm columns. */
+  errW: number | null;
+  stoppedBy: 'duration' | 'end of source' | 'signal';
+}
+
+/** Entry point of `cfstream run`; resolves to the exit code. */
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseFlags('run', argv, FLAGS);
+  if (positionals.length > 1) throw new UsageError(`run: one config file at most; got ${positionals.join(' ')}`);
+  const file = positionals[0] ?? DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`run: cannot read config ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`);
+  }
+  // The source is needed before the full check (its header completes the config).
+  let declared: unknown;
+  try {
+    declared = (parseYaml(text) as { source?: unknown } | null)?.source;
+  } catch {
+    parsePipelineConfig(text, file); // throws the located ConfigError
+  }
+  const uri = v.source ?? (typeof declared === 'string' ? declared : undefined);
+  if (!uri) throw new UsageError(`run: ${file} names no source; add 'source: sim:synthetic' (or file:…, cyton:…) or pass --source`);
+  const pacing = choice('pacing', v.pacing, ['realtime', 'max'] as const, 'realtime');
+  const source = await openSource(uri, { pacing });
+  const config = parsePipelineConfig(text, file, { stream: source.info, ...(v.source ? { source: v.source } : {}) });
+  const duration = num('duration', v.duration, { min: 0, def: config.run?.duration ?? 0 });
+  const headless = Boolean(v.headless) || config.run?.headless === true;
+  const jsonLog = Boolean(v['json-log']) || config.run?.jsonLog === true;
+  const intervalMs = config.run?.logIntervalMs ?? 1000;
+
+  const counts = { gaps: 0, rejects: 0, frames: 0 };
+  const onEvent = (e: PipelineEvent): void => {
+    if (e.type === 'gap') counts.gaps += e.lost;
+    else if (e.type === 'reject') counts.rejects++;
+  };
+  const built = buildPipeline(config, { onEvent });
+  const running = built.run(source.frames$.pipe(tap(() => { counts.frames++; })));
+  let connection: Subscription | undefined;
+  let last: FactorsMessage | null = null;
+  let reconstructions = 0;
+  let metrics: MetricsSnapshot | undefined;
+  // Scale-free: the model fixes W's columns only up to scale (its codes carry the rest).
+  const truthUnit = source.truth ? unitColumns(source.truth.W) : undefined;
+  const truthError = (f: FactorsMessage): number | null => (truthUnit ? matchedError(truthUnit, unitColumns(columnsToMatrix(f.W))).error : null);
+
+  process.stderr.write(`cfstream run: ${file}\n  source: ${source.description}\n  stream: ${config.stream.id} (${config.stream.kind}, n = ${config.stream.n}${config.stream.projection ? `, d = ${config.stream.projection.d}` : ''}, ${config.stream.rate} Hz)\n` +
+    `  ${duration > 0 ? `for ${duration} s` : 'until Ctrl-C'}${headless ? ', headless' : ''}\n`);
+  const t0 = performance.now();
+  const stopReason = await new Promise<RunSummary['stoppedBy']>((resolve) => {
+    let settled = false;
+    const stop = (why: RunSummary['stoppedBy']): void => {
+      if (settled) return;
+      settled = true;
+      clearInterval(status);
+      if (timer) clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      for (const sub of subs) sub.unsubscribe();
+      connection?.unsubscribe(); // stops the source itself
+      resolve(why);
+    };
+    const onSignal = (): void => stop('signal');
+    // The source's end: the output and the branches complete (reconstruct's last recovery
+    // finishes after the output did).
+    let open = 3;
+    const ended = (): void => { if (--open === 0) stop('end of source'); };
+    const failed = (e: unknown): void => { process.stderr.write(`cfstream run: pipeline error: ${(e as Error).message}\n`); stop('end of source'); };
+    const subs = [
+      running.output.subscribe({ error: failed, complete: ended }),
+      running.factors.subscribe({ next: (f) => { last = f; reconstructions++; }, error: failed, complete: ended }),
+      running.metrics.subscribe({ next: (m) => { metrics = m; }, error: failed, complete: ended }),
+    ];
+    const status = setInterval(() => {
+      const s = (performance.now() - t0) / 1000;
+      const frames = counts.frames;
+      const f = last as FactorsMessage | null;
+      const errW = f ? truthError(f) : null;
+      const fps = metrics?.framesPerSecond ?? counts.frames / Math.max(s, 1e-3);
+      process.stderr.write(jsonLog
+        ? `${JSON.stringify({ t: Number(s.toFixed(1)), frames, framesPerSecond: fps, gaps: counts.gaps, rejects: counts.rejects,
+          reconstruction: f ? { index: f.index, seconds: f.seconds, residual: f.error, heldOutError: f.quality?.heldOutError ?? null } : null, errW })}\n`
+        : `[${fmt(s, 1)} s] ${frames} frames (${fmt(fps, 0)}/s), gaps ${counts.gaps}, rejects ${counts.rejects}` +
+          (f ? ` | factors #${f.index} in ${fmt(f.seconds, 2)} s${f.quality ? `, held-out error ${fmt(f.quality.heldOutError, 3)}` : ''}${errW !== null ? `, true errW ${fmt(errW, 3)}` : ''}` : ' | no factors yet') + '\n');
+    }, intervalMs);
+    const timer = duration > 0 ? setTimeout(() => stop('duration'), duration * 1000) : undefined;
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    connection = running.connect();
+    if (settled) connection.unsubscribe(); // a synchronous source ended inside connect()
+  });
+  await source.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const f = last as FactorsMessage | null;
+  const summary: RunSummary = {
+    source: uri, seconds, frames: counts.frames, framesPerSecond: counts.frames / seconds, gaps: counts.gaps, rejects: counts.rejects,
+    reconstructions, lastFactors: f ? { seq: f.seq, framesSeen: f.framesSeen, error: f.error, quality: f.quality } : null,
+    errW: f ? truthError(f) : null, stoppedBy: stopReason,
+  };
+  if (v.json) printJson(summary);
+  else {
+    process.stderr.write(`cfstream run: stopped (${stopReason}) after ${fmt(seconds, 1)} s: ${summary.frames} frames, ${reconstructions} reconstructions, gaps ${counts.gaps}, rejects ${counts.rejects}` +
+      `${summary.errW !== null ? `, true errW ${fmt(summary.errW, 3)}` : ''}\n`);
+  }
+  return 0;
+}
+
+function unitColumns(M: Matrix): Matrix {
+  const out = { rows: M.rows, cols: M.cols, data: M.data.slice() };
+  normalizeColumnsInPlace(out.data, out.rows, out.cols);
+  return out;
+}
+
+function columnsToMatrix(cols: number[][]): Matrix {
+  const r = cols.length, n = cols[0]?.length ?? 0;
+  const data = new Float64Array(n * r);
+  for (let c = 0; c < r; c++) for (let i = 0; i < n; i++) data[i * r + c] = cols[c]![i]!;
+  return { rows: n, cols: r, data };
+}

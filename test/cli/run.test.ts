@@ -1,0 +1,92 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'src/cli/cfstream.js');
+const dir = mkdtempSync(join(tmpdir(), 'cfstream-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, 'run', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const SMALL = [
+  'version: 1',
+  'source: sim:synthetic?n=300&d=80&r=3&k=8&noise=0.05&rate=1000&frames=3000&seed=1',
+  'stages:',
+  '  - type: validate',
+  '  - type: batch',
+  '    maxBatch: 32',
+  '  - type: onlineNmf',
+  '    rank: 3',
+  '    warmStartFrames: 300',
+  '    holdoutRows: 10',
+  '  - type: reconstruct',
+  '    everyFrames: 1000',
+  '    everyMs: 0',
+  '  - type: metrics',
+].join('\n');
+
+describe('cfstream run', () => {
+  it('runs a config to the end of its source and prints a JSON summary with the true error', () => {
+    const file = join(dir, 'small.yaml');
+    writeFileSync(file, SMALL);
+    const r = cli(file, '--pacing', 'max', '--json');
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.stoppedBy).toBe('end of source');
+    expect(s.frames).toBe(3000);
+    expect(s.reconstructions).toBeGreaterThanOrEqual(2);
+    expect(s.errW).toBeLessThan(0.2);
+    expect(s.lastFactors.quality.rows).toBe(10);
+    expect(r.err).toMatch(/source: simulated compressive front-end/);
+  });
+
+  it('runs the default config in real time and publishes factors within the duration', () => {
+    const r = cli('--duration', '5', '--json');
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.stoppedBy).toBe('duration');
+    expect(s.frames).toBeGreaterThan(800); // 250 frames/s
+    expect(s.reconstructions).toBeGreaterThanOrEqual(1);
+    expect(s.errW).toBeLessThan(0.2);
+    expect(r.err).toMatch(/\[\d+\.\d s\] \d+ frames/); // status lines
+  });
+
+  it('stops cleanly on SIGTERM with a summary', async () => {
+    const child = spawn(process.execPath, [bin, 'run', '--json'], { cwd: root });
+    let err = '', out = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => { if (/\[\d+\.\d s\]/.test(err)) { clearInterval(poll); resolve(); } }, 50);
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, err).toBe(0);
+    expect(JSON.parse(out).stoppedBy).toBe('signal');
+  });
+
+  it('refuses bad configs and sources at start-up with one line and exit code 2', () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, SMALL.replace('    rank: 3', '    rank: 3\n    rnak: 4'));
+    const cases: [string[], RegExp][] = [
+      [[join(dir, 'missing.yaml')], /cannot read config .*missing\.yaml: no such file/],
+      [[bad], /bad\.yaml:9:5: stages\[2\]\.rnak: unknown key 'rnak'/],
+      [[bad, '--source', 'ftp:x'], /unknown scheme "ftp"/],
+      [[join(root, 'config/default.yaml'), '--source', 'sim:synthetic?q=1'], /unknown parameter "q"/],
+      [[join(root, 'config/default.yaml'), '--source', 'sim:synthetic?n=3000'], /stream: does not match the source's header/],
+      [['--pacing', 'warp'], /--pacing must be one of/],
+    ];
+    for (const [args, re] of cases) {
+      const r = cli(...args);
+      expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(2);
+      expect(r.err).toMatch(re);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
