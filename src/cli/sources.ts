@@ -5,6 +5,8 @@
  *   sim:synthetic?n=2000&d=400&p=5&r=10&k=40&noise=0.1&rate=250&seed=0[&bits=12&range=…&adcNoise=…][&frames=N]
  *       the paper's sparse model (simulators/sparseModel.ts) measured by a compressive front-end
  *       (simulators/frontEnd.ts; d=0: raw frames, no front-end)
+ *   cyton:<serial path>[?daisy=1&baud=115200&gain=24]
+ *       an OpenBCI Cyton (8 ch, 250 Hz) or Cyton + Daisy (16 ch, 125 Hz) over serial (devices/serial)
  */
 import type { Observable } from 'rxjs';
 import type { Frame, StreamInfo } from '../frames/index.js';
@@ -24,6 +26,15 @@ export interface OpenedSource {
   readonly truth?: { W: Matrix };
   /** Releases ports and handles (after the subscription ended). */
   close(): Promise<void>;
+  /** Device events (connects, disconnects, reconnects, gaps, rejects), hot: subscribe before the frames. */
+  readonly events$?: Observable<SourceEvent>;
+}
+
+/** What `run` needs of a device event: its type, how many frames it says were lost, a line for people. */
+export interface SourceEvent {
+  readonly type: string;
+  readonly lost?: number;
+  readonly message?: string;
 }
 
 /** How sources pace themselves. */
@@ -38,8 +49,9 @@ export async function openSource(uri: string, o: OpenSourceOptions = {}): Promis
   const scheme = colon > 0 ? uri.slice(0, colon) : '';
   switch (scheme) {
     case 'sim': return openSimulator(uri, uri.slice(colon + 1), o);
+    case 'cyton': return openCyton(uri);
     default:
-      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:)`);
+      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:, cyton:)`);
   }
 }
 
@@ -79,4 +91,20 @@ function openSimulator(uri: string, rest: string, o: OpenSourceOptions): OpenedS
   } catch (e) {
     return wrap(e);
   }
+}
+
+async function openCyton(uri: string): Promise<OpenedSource> {
+  const { cytonSource } = await import('../../devices/serial/index.js');
+  let src;
+  try {
+    src = cytonSource(uri);
+  } catch (e) {
+    throw new UsageError(`source ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const o = src.options;
+  return {
+    uri, info: src.info, frames$: src.frames$, events$: src.events$,
+    description: `OpenBCI Cyton${o.daisy ? ' + Daisy' : ''} on ${o.path} (${src.info.n} channels at ${src.info.rate} Hz, ${o.baudRate} baud)`,
+    close: async () => undefined,
+  };
 }

@@ -31,8 +31,12 @@ export interface RunSummary {
   seconds: number;
   frames: number;
   framesPerSecond: number;
+  /** Frames lost (detectGaps) and rejected (validate, the model) in the pipeline. */
   gaps: number;
   rejects: number;
+  /** Frames the device reported lost (e.g. Cyton counter jumps) and its rejected packets. */
+  deviceLost: number;
+  deviceRejects: number;
   reconstructions: number;
   lastFactors: Pick<FactorsMessage, 'seq' | 'framesSeen' | 'error' | 'quality'> | null;
   /** Simulators: matched error of the last W against the true W, both with unit-norm columns. */
@@ -69,12 +73,20 @@ export async function runCommand(argv: string[]): Promise<number> {
   const jsonLog = Boolean(v['json-log']) || config.run?.jsonLog === true;
   const intervalMs = config.run?.logIntervalMs ?? 1000;
 
-  const counts = { gaps: 0, rejects: 0, frames: 0 };
+  // Pipeline counts (detectGaps / validate events) and the device's own, kept apart: a device
+  // that reports its gaps also leaves seq jumps a detectGaps stage would count again.
+  const counts = { gaps: 0, rejects: 0, frames: 0, deviceLost: 0, deviceRejects: 0 };
   const onEvent = (e: PipelineEvent): void => {
     if (e.type === 'gap') counts.gaps += e.lost;
     else if (e.type === 'reject') counts.rejects++;
   };
   const built = buildPipeline(config, { onEvent });
+  // Device events: lost frames join the gap count, link changes are logged as they happen.
+  const deviceEvents = source.events$?.subscribe((e) => {
+    if (e.type === 'gap' && e.lost) counts.deviceLost += e.lost;
+    else if (e.type === 'reject') counts.deviceRejects++;
+    else if (e.message || e.type !== 'gap') process.stderr.write(`cfstream run: device ${e.type}${e.message ? `: ${e.message}` : ''}\n`);
+  });
   const running = built.run(source.frames$.pipe(tap(() => { counts.frames++; })));
   let connection: Subscription | undefined;
   let last: FactorsMessage | null = null;
@@ -111,16 +123,19 @@ export async function runCommand(argv: string[]): Promise<number> {
       running.factors.subscribe({ next: (f) => { last = f; reconstructions++; }, error: failed, complete: ended }),
       running.metrics.subscribe({ next: (m) => { metrics = m; }, error: failed, complete: ended }),
     ];
+    let lastFrames = 0, lastT = 0;
     const status = setInterval(() => {
       const s = (performance.now() - t0) / 1000;
       const frames = counts.frames;
       const f = last as FactorsMessage | null;
       const errW = f ? truthError(f) : null;
-      const fps = metrics?.framesPerSecond ?? counts.frames / Math.max(s, 1e-3);
+      const fps = (frames - lastFrames) / Math.max(1e-3, s - lastT); // frames in from the source
+      lastFrames = frames; lastT = s;
+      const modelFps = metrics?.framesPerSecond ?? 0; // frames reaching the model (spectra after an stft)
       process.stderr.write(jsonLog
-        ? `${JSON.stringify({ t: Number(s.toFixed(1)), frames, framesPerSecond: fps, gaps: counts.gaps, rejects: counts.rejects,
+        ? `${JSON.stringify({ t: Number(s.toFixed(1)), frames, framesPerSecond: fps, modelFramesPerSecond: modelFps, gaps: counts.gaps, rejects: counts.rejects, deviceLost: counts.deviceLost,
           reconstruction: f ? { index: f.index, seconds: f.seconds, residual: f.error, heldOutError: f.quality?.heldOutError ?? null } : null, errW })}\n`
-        : `[${fmt(s, 1)} s] ${frames} frames (${fmt(fps, 0)}/s), gaps ${counts.gaps}, rejects ${counts.rejects}` +
+        : `[${fmt(s, 1)} s] ${frames} frames (${fmt(fps, 0)}/s in, ${fmt(modelFps, 0)}/s to the model), gaps ${counts.gaps}, rejects ${counts.rejects}${source.events$ ? `, device lost ${counts.deviceLost}` : ''}` +
           (f ? ` | factors #${f.index} in ${fmt(f.seconds, 2)} s${f.quality ? `, held-out error ${fmt(f.quality.heldOutError, 3)}` : ''}${errW !== null ? `, true errW ${fmt(errW, 3)}` : ''}` : ' | no factors yet') + '\n');
     }, intervalMs);
     const timer = duration > 0 ? setTimeout(() => stop('duration'), duration * 1000) : undefined;
@@ -129,12 +144,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     connection = running.connect();
     if (settled) connection.unsubscribe(); // a synchronous source ended inside connect()
   });
+  deviceEvents?.unsubscribe();
   await source.close();
   const seconds = (performance.now() - t0) / 1000;
   const f = last as FactorsMessage | null;
   const summary: RunSummary = {
     source: uri, seconds, frames: counts.frames, framesPerSecond: counts.frames / seconds, gaps: counts.gaps, rejects: counts.rejects,
-    reconstructions, lastFactors: f ? { seq: f.seq, framesSeen: f.framesSeen, error: f.error, quality: f.quality } : null,
+    deviceLost: counts.deviceLost, deviceRejects: counts.deviceRejects, reconstructions, lastFactors: f ? { seq: f.seq, framesSeen: f.framesSeen, error: f.error, quality: f.quality } : null,
     errW: f ? truthError(f) : null, stoppedBy: stopReason,
   };
   if (v.json) printJson(summary);
