@@ -5,6 +5,8 @@
  *   sim:synthetic?n=2000&d=400&p=5&r=10&k=40&noise=0.1&rate=250&seed=0[&bits=12&range=…&adcNoise=…][&frames=N]
  *       the paper's sparse model (simulators/sparseModel.ts) measured by a compressive front-end
  *       (simulators/frontEnd.ts; d=0: raw frames, no front-end)
+ *   sim:eeg?channels=8&patterns=4&rate=250&line=60&burstEvery=60&seed=0
+ *       an EEG-like raw source: sparse spectral-spatial patterns, bursts, line noise, drift (simulators/eegSource.ts)
  *   cyton:<serial path>[?daisy=1&baud=115200&gain=24]
  *       an OpenBCI Cyton (8 ch, 250 Hz) or Cyton + Daisy (16 ch, 125 Hz) over serial (devices/serial)
  */
@@ -12,6 +14,7 @@ import type { Observable } from 'rxjs';
 import type { Frame, StreamInfo } from '../frames/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { compressiveFrontEnd } from '../../simulators/frontEnd.js';
+import { eegSource } from '../../simulators/eegSource.js';
 import { sparseModelSource } from '../../simulators/sparseModel.js';
 import { UsageError } from './args.js';
 
@@ -71,7 +74,19 @@ function openSimulator(uri: string, rest: string, o: OpenSourceOptions): OpenedS
   const q = rest.indexOf('?');
   const model = q >= 0 ? rest.slice(0, q) : rest;
   const query = q >= 0 ? rest.slice(q + 1) : '';
-  if (model !== 'synthetic') throw new UsageError(`source ${uri}: unknown simulator ${JSON.stringify(model)} (known: synthetic)`);
+  if (model === 'eeg') {
+    const e = numericQuery(uri, query, { channels: 8, patterns: 4, spread: 3, rate: 250, line: 60, noise: 2, burstEvery: 60, seed: 0, frames: Infinity });
+    try {
+      const src = eegSource({ ...e, pacing: o.pacing ?? 'realtime' });
+      return {
+        uri, info: src.info, frames$: src.frames$, close: async () => undefined,
+        description: `simulated EEG: ${e.channels} channels at ${e.rate} Hz, ${e.patterns} spectral-spatial patterns, ${e.line} Hz line noise, a burst every ${e.burstEvery} s`,
+      };
+    } catch (err) {
+      throw new UsageError(`source ${uri}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (model !== 'synthetic') throw new UsageError(`source ${uri}: unknown simulator ${JSON.stringify(model)} (known: synthetic, eeg)`);
   const p = numericQuery(uri, query, { n: 2000, d: 400, p: 5, r: 10, k: 40, noise: 0.1, rate: 250, seed: 0, bits: 0, range: 0, adcNoise: 0, frames: Infinity });
   const wrap = (e: unknown): never => {
     throw new UsageError(`source ${uri}: ${e instanceof Error ? e.message : String(e)}`);

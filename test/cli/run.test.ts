@@ -46,6 +46,15 @@ describe('cfstream run', () => {
     expect(r.err).toMatch(/source: simulated compressive front-end/);
   });
 
+  it('runs raw EEG-like samples through stft → compressed NMF (sim:eeg, as fast as possible)', () => {
+    const r = cli('config/eeg-spectrogram.yaml', '--source', 'sim:eeg?frames=15000', '--pacing', 'max', '--json');
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.frames).toBe(15000);
+    expect(s.lastFactors.framesSeen).toBeGreaterThan(200); // 60 s of 0.25 s hops
+    expect(s.lastFactors.error).toBeLessThan(1e-6);
+  });
+
   it('runs the default config in real time and publishes factors within the duration', () => {
     const r = cli('--duration', '5', '--json');
     expect(r.code, r.err).toBe(0);
