@@ -102,6 +102,7 @@ export function parseEdfHeader(b: Uint8Array, fileBytes: number, source: string)
   const reserved = ascii(b, 192, 44);
   const plus = reserved.startsWith('EDF+D') ? '+D' : reserved.startsWith('EDF+C') ? '+C' : reserved.startsWith('BDF+D') ? '+D' : reserved.startsWith('BDF+C') ? '+C' : '';
   const declaredRecords = num(ascii(b, 236, 8), 'number of data records', source, true);
+  if (declaredRecords < -1) throw new DataError(`header field 'number of data records' is ${declaredRecords}; must be ≥ 0, or −1 while recording`, source);
   const recordDuration = num(ascii(b, 244, 8), 'record duration', source);
   if (!(recordDuration >= 0)) throw new DataError(`record duration ${recordDuration} is negative`, source);
   const field = (offset: number, size: number, i: number) => ascii(b, 256 + offset * ns + size * i, size);

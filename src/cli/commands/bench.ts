@@ -15,7 +15,8 @@ const FLAGS = {
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === 'stream') return (await import('./benchStream.js')).benchStreamCommand(rest);
-  if (name !== 'factorize' && name !== 'recovery') throw new UsageError(`bench: unknown benchmark ${JSON.stringify(name ?? '')}; expected factorize, recovery or stream`);
+  if (name === 'replay') return (await import('./benchReplay.js')).benchReplayCommand(rest);
+  if (name !== 'factorize' && name !== 'recovery') throw new UsageError(`bench: unknown benchmark ${JSON.stringify(name ?? '')}; expected factorize, recovery, stream or replay`);
   const { values: v, positionals } = parseFlags(`bench ${name}`, rest, FLAGS);
   if (positionals.length) throw new UsageError(`bench ${name}: unexpected argument ${JSON.stringify(positionals[0])}`);
   const n = num('n', v.n, { int: true, min: 2, def: 2000 });
