@@ -7,10 +7,12 @@
  *       (simulators/frontEnd.ts; d=0: raw frames, no front-end)
  *   sim:eeg?channels=8&patterns=4&rate=250&line=60&burstEvery=60&seed=0
  *       an EEG-like raw source: sparse spectral-spatial patterns, bursts, line noise, drift (simulators/eegSource.ts)
+ *   file:<path.edf|.bdf|.csv|.cfs>[?speed=1|N|max&signals=a,b]
+ *       a recording replayed on the file's own clock (devices/file/replay.ts); `--pacing max` = speed=max
  *   cyton:<serial path>[?daisy=1&baud=115200&gain=24]
  *       an OpenBCI Cyton (8 ch, 250 Hz) or Cyton + Daisy (16 ch, 125 Hz) over serial (devices/serial)
  */
-import type { Observable } from 'rxjs';
+import { map, type Observable } from 'rxjs';
 import type { Frame, StreamInfo } from '../frames/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { compressiveFrontEnd } from '../../simulators/frontEnd.js';
@@ -53,8 +55,9 @@ export async function openSource(uri: string, o: OpenSourceOptions = {}): Promis
   switch (scheme) {
     case 'sim': return openSimulator(uri, uri.slice(colon + 1), o);
     case 'cyton': return openCyton(uri);
+    case 'file': return openFile(uri, o);
     default:
-      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:, cyton:)`);
+      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:, file:, cyton:)`);
   }
 }
 
@@ -120,6 +123,22 @@ async function openCyton(uri: string): Promise<OpenedSource> {
   return {
     uri, info: src.info, frames$: src.frames$, events$: src.events$,
     description: `OpenBCI Cyton${o.daisy ? ' + Daisy' : ''} on ${o.path} (${src.info.n} channels at ${src.info.rate} Hz, ${o.baudRate} baud)`,
+    close: async () => undefined,
+  };
+}
+
+async function openFile(uri: string, o: OpenSourceOptions): Promise<OpenedSource> {
+  const { fileSource } = await import('../../devices/file/replay.js');
+  let src;
+  try {
+    src = fileSource(uri, o.pacing === 'max' ? { speed: 'max' } : {});
+  } catch (e) {
+    throw new UsageError(`source ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const events$ = src.events$.pipe(map((e) => (e.type === 'gap' ? { type: 'gap', lost: e.lost } : { type: 'marker', message: `${e.text} at ${e.t} s` })));
+  return {
+    uri, info: src.info, frames$: src.frames$, events$,
+    description: `${src.format.toUpperCase()} recording ${src.options.path} (${src.info.n} channels at ${src.info.rate} Hz), speed ${src.options.speed}`,
     close: async () => undefined,
   };
 }

@@ -55,6 +55,38 @@ describe('cfstream run', () => {
     expect(s.lastFactors.error).toBeLessThan(1e-6);
   });
 
+  it('replays an EDF recording (file:) through stft → compressed NMF, taking the stream header from the file', () => {
+    const file = join(dir, 'edf.yaml');
+    writeFileSync(file, [
+      'version: 1',
+      'source: file:test/fixtures/S001R01.edf',
+      'stages:',
+      '  - type: validate',
+      '  - type: stft',
+      '    window: 1',
+      '    hop: 0.5',
+      '    fmin: 1',
+      '    fmax: 40',
+      '  - type: compress',
+      '    projection: { ensemble: sparse-binary, n: 4032, d: 1008, p: 5, seed: 1 }  # 63 bins (0.625 Hz apart) × 64 channels',
+      '  - type: batch',
+      '    maxBatch: 16',
+      '  - type: onlineNmf',
+      '    rank: 5',
+      '    warmStartFrames: 20',
+      '  - type: reconstruct',
+      '    everyMs: 0',
+    ].join('\n'));
+    const r = cli(file, '--pacing', 'max', '--json');
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.frames).toBe(9760); // 61 records × 160 samples
+    expect(s.stoppedBy).toBe('end of source');
+    expect(s.lastFactors.framesSeen).toBe(121); // spectra: (61 − 1) / 0.5 + 1
+    expect(r.err).toMatch(/source: EDF recording .*S001R01\.edf \(64 channels at 160 Hz\)/);
+    expect(r.err).toMatch(/device marker: T0 at 0 s/);
+  });
+
   it('runs the default config in real time and publishes factors within the duration', () => {
     const r = cli('--duration', '5', '--json');
     expect(r.code, r.err).toBe(0);
