@@ -38,4 +38,5 @@ export * from './window.js';
 export * from './stft.js';
 export * from './onlineCp.js';
 export * from './config.js';
+export * from './sinks/mqtt.js';
 export * from './builder.js';

@@ -41,6 +41,8 @@ Usage:
   cfstream bench replay [--channels 64 --hours 1 --rate 160 --format bdf|edf] [--keep] [--json]
   cfstream simulate cyton --serial <path> [--daisy] [--rate 250] [--seed S] [--drop-every N]
                      [--corrupt-every N] [--delete-every N] [--duration s] [--json]
+  cfstream simulate sensor --mqtt <url> [--stream id] [--rate 250] [--n 64] [--compressed d] [--json-frames]
+                     [--malformed-every N] [--nan-every N] [--gap-every N] [--duration s] [--json]
   cfstream help
 
 Every command takes --json (one JSON document on stdout) and --seed.

@@ -9,6 +9,8 @@
  * cfstream simulate cyton --serial /tmp/cyton-board --drop-every 100 &
  * # then read cyton:/tmp/cyton-host (cytonSource) in another process
  * ```
+ *
+ * `cfstream simulate sensor --mqtt <url>`: a virtual MQTT sensor, see simulateSensor.ts.
  */
 import { DataError } from '../../errors.js';
 import { num, parseFlags, UsageError } from '../args.js';
@@ -23,7 +25,8 @@ const FLAGS = {
 /** Entry point of `simulate <board>`; resolves to the exit code when the board stops. */
 export async function simulateCommand(argv: string[]): Promise<number> {
   const [board, ...rest] = argv;
-  if (board !== 'cyton') throw new UsageError(`simulate: unknown board ${JSON.stringify(board ?? '')}; expected cyton`);
+  if (board === 'sensor') return (await import('./simulateSensor.js')).simulateSensorCommand(rest);
+  if (board !== 'cyton') throw new UsageError(`simulate: unknown board ${JSON.stringify(board ?? '')}; expected cyton or sensor`);
   const { values: v, positionals } = parseFlags('simulate cyton', rest, FLAGS);
   if (positionals.length) throw new UsageError(`simulate cyton: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (!v.serial) throw new UsageError('simulate cyton: --serial <path> is required (one end of a pty pair, e.g. from socat)');
