@@ -450,6 +450,25 @@ export interface RunSettings {
   readonly jsonLog?: boolean;
 }
 
+/** Where `cfstream run` sends the results (flags override: --broker, --headless). */
+export interface OutputSettings {
+  /** Publish info/status/factors/metrics over MQTT. */
+  readonly mqtt?: {
+    /** 'embedded' (start the built-in broker) or a broker URL (mqtt://, mqtts://, ws://, wss://). */
+    readonly broker: string;
+    /** 'cfstream'. Topic prefix. */
+    readonly prefix?: string;
+    readonly username?: string;
+    readonly password?: string;
+    /** 1000. Offline queue for metrics while the broker is away (drops counted). */
+    readonly queueLimit?: number;
+  };
+  /** The embedded broker's listeners (when mqtt.broker is 'embedded'). */
+  readonly broker?: { readonly host?: string; readonly port?: number; readonly wsPort?: number; readonly username?: string; readonly password?: string };
+  /** The live dashboard (needs the embedded broker's WebSocket, or `wsUrl` of an external one). */
+  readonly dashboard?: { readonly enabled?: boolean; readonly host?: string; readonly port?: number; readonly wsUrl?: string };
+}
+
 /** A checked pipeline config (deeply frozen). */
 export interface PipelineConfig {
   readonly version: 1;
@@ -461,6 +480,8 @@ export interface PipelineConfig {
   readonly stages: readonly StageConfig[];
   /** `cfstream run` settings. */
   readonly run?: RunSettings;
+  /** `cfstream run` outputs. */
+  readonly outputs?: OutputSettings;
 }
 
 /** Options of `parsePipelineConfig`. */
@@ -486,12 +507,31 @@ const runSchema = z.strictObject({
   jsonLog: z.boolean({ error: 'must be true or false' }).optional(),
 }, { error: 'must be a mapping (run settings)' });
 
+const port = number.int({ error: 'must be an integer port' }).min(0, { error: 'must be a port in [0, 65535] (0 = a free one)' }).max(65535, { error: 'must be a port in [0, 65535] (0 = a free one)' });
+const outputsSchema = z.strictObject({
+  mqtt: z.strictObject({
+    broker: string.regex(/^(embedded|(mqtts?|wss?):\/\/.+)$/, { error: "must be 'embedded' or a broker URL (mqtt://host:port, mqtts://, ws://, wss://)" }),
+    prefix: string.regex(/^[^#+]+$/, { error: 'must be a topic prefix without wildcards' }).optional(),
+    username: string.optional(),
+    password: string.optional(),
+    queueLimit: number.int({ error: 'must be an integer' }).min(0, { error: 'must be ≥ 0' }).optional(),
+  }, { error: 'must be a mapping (MQTT output)' }).optional(),
+  broker: z.strictObject({
+    host: string.optional(), port: port.optional(), wsPort: port.optional(), username: string.optional(), password: string.optional(),
+  }, { error: 'must be a mapping (the embedded broker)' }).optional(),
+  dashboard: z.strictObject({
+    enabled: z.boolean({ error: 'must be true or false' }).optional(), host: string.optional(), port: port.optional(),
+    wsUrl: string.regex(/^wss?:\/\/.+/, { error: 'must be a ws:// or wss:// URL' }).optional(),
+  }, { error: 'must be a mapping (the dashboard)' }).optional(),
+}, { error: 'must be a mapping (outputs)' });
+
 const configSchema = z.strictObject({
   version: z.literal(1, { error: 'must be 1 (the only config version)' }),
   source: string.regex(/^[a-z][a-z0-9+.-]*:/i, { error: 'must be a source URI (sim:…, file:…, cyton:…, mqtt://…)' }).optional(),
   stream: streamSchema.optional(),
   stages: z.array(stageSchema, { error: 'must be a list of stages' }),
   run: runSchema.optional(),
+  outputs: outputsSchema.optional(),
 }, { error: 'must be a mapping with version, stream (or source) and stages' });
 
 // ---------------------------------------------------------------------------------------------

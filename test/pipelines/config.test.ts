@@ -168,9 +168,9 @@ describe('parsePipelineConfig: errors give the file, line:column, path and probl
     const e = errorOf(edit([12, '    maxbatch: 32']));
     expect([e.path, e.line, e.column]).toEqual(['stages[2].maxbatch', 12, 5]);
     expect(e.problem).toBe("unknown key 'maxbatch'; did you mean 'maxBatch'?");
-    const root = errorOf(edit([1, 'version: 1\noutputs: []']));
-    expect([root.path, root.line, root.column]).toEqual(['outputs', 2, 1]);
-    expect(root.problem).toBe("unknown key 'outputs'; known keys: version, source, stream, stages, run");
+    const root = errorOf(edit([1, 'version: 1\nsinks: []']));
+    expect([root.path, root.line, root.column]).toEqual(['sinks', 2, 1]);
+    expect(root.problem).toBe("unknown key 'sinks'; known keys: version, source, stream, stages, run, outputs");
     const flowLine = '  projection: { ensemble: sparse-binary, n: 300, d: 80, p: 5, seed: 11, scale: 2 }';
     const inFlow = errorOf(edit([7, flowLine]));
     expect([inFlow.path, inFlow.line, inFlow.column]).toEqual(['stream.projection.scale', 7, col(flowLine, 'scale')]);
@@ -553,6 +553,16 @@ describe('parsePipelineConfig: the source and run settings (cfstream run)', () =
     expect(errorOf(noStream).message).toMatch(/stream: required/);
     const e = (() => { try { parsePipelineConfig(BASE.join('\n'), 'run.yaml', { stream: { ...header, n: 301, projection: { ...header.projection, n: 301 } } }); } catch (x) { return x as ConfigError; } return undefined; })();
     expect(e?.message).toMatch(/run\.yaml:3:3: stream: does not match the source's header \(kind compressed, n 301/);
+  });
+
+  it('outputs: MQTT broker, the embedded broker and the dashboard are checked with their paths', () => {
+    const ok = parsePipelineConfig(edit([17, "  - type: metrics\noutputs: { mqtt: { broker: embedded, prefix: lab/eeg }, broker: { port: 0, wsPort: 0 }, dashboard: { port: 8080 } }"]));
+    expect(ok.outputs).toEqual({ mqtt: { broker: 'embedded', prefix: 'lab/eeg' }, broker: { port: 0, wsPort: 0 }, dashboard: { port: 8080 } });
+    const bad = errorOf(edit([17, "  - type: metrics\noutputs: { mqtt: { broker: 'tcp://x', prefix: 'a/#' }, broker: { port: 70000 }, dashboard: { wsUrl: 'http://x' } }"]));
+    expect(bad.message).toMatch(/outputs\.mqtt\.broker: must be 'embedded' or a broker URL/);
+    expect(bad.message).toMatch(/outputs\.mqtt\.prefix: must be a topic prefix without wildcards/);
+    expect(bad.message).toMatch(/outputs\.broker\.port: must be a port in \[0, 65535\]/);
+    expect(bad.message).toMatch(/outputs\.dashboard\.wsUrl: must be a ws:\/\/ or wss:\/\/ URL/);
   });
 
   it('a --source flag replaces the config source; run settings are checked', () => {
