@@ -1,5 +1,5 @@
 /**
- * `cfstream run [config.yaml] [--source URI] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--json]`:
+ * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--json]`:
  * opens the config's source (or `--source`), checks the config against the source's header,
  * builds the pipeline (pipelines/builder.ts) and runs it until the duration is up, the source
  * ends, or SIGINT/SIGTERM — then shuts down cleanly and prints a summary (`--json`: one JSON
@@ -8,17 +8,18 @@
  * factor error.
  */
 import { readFileSync } from 'node:fs';
-import { tap, type Subscription } from 'rxjs';
+import { map, tap, type Subscription } from 'rxjs';
 import { parse as parseYaml } from 'yaml';
 import { buildPipeline, parsePipelineConfig, type FactorsMessage, type MetricsSnapshot, type PipelineEvent } from '../../../pipelines/index.js';
 import { matchedError } from '../../compressed/metrics.js';
 import { normalizeColumnsInPlace, type Matrix } from '../../linalg/matrix.js';
 import { choice, num, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson } from '../output.js';
+import { startOutputs } from '../outputs.js';
 import { openSource } from '../sources.js';
 
 const FLAGS = {
-  source: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
+  source: { type: 'string' }, broker: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
   pacing: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
@@ -98,6 +99,12 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   process.stderr.write(`cfstream run: ${file}\n  source: ${source.description}\n  stream: ${config.stream.id} (${config.stream.kind}, n = ${config.stream.n}${config.stream.projection ? `, d = ${config.stream.projection.d}` : ''}, ${config.stream.rate} Hz)\n` +
     `  ${duration > 0 ? `for ${duration} s` : 'until Ctrl-C'}${headless ? ', headless' : ''}\n`);
+  // Simulators know the truth: the published factors carry the true error next to the estimate.
+  const published = running.factors.pipe(map((f) => ({ ...f, trueError: truthError(f) })));
+  const outputs = await startOutputs({
+    outputs: config.outputs, brokerFlag: v.broker, headless, info: config.stream, factors$: published, metrics$: running.metrics,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   const t0 = performance.now();
   const stopReason = await new Promise<RunSummary['stoppedBy']>((resolve) => {
     let settled = false;
@@ -145,6 +152,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (settled) connection.unsubscribe(); // a synchronous source ended inside connect()
   });
   deviceEvents?.unsubscribe();
+  await outputs.close();
   await source.close();
   const seconds = (performance.now() - t0) / 1000;
   const f = last as FactorsMessage | null;

@@ -1,0 +1,128 @@
+/**
+ * The outputs of `cfstream run`: the MQTT publisher (pipelines/sinks/mqtt.ts), the embedded broker
+ * (devices/mqtt/broker.ts) when the config asks for one, and the live dashboard. Composition only:
+ * each part validates its own options; this file turns start-up failures (a port in use, a broker
+ * that does not answer) into one clear line.
+ */
+import { firstValueFrom, race, timer, type Observable } from 'rxjs';
+import { filter, map } from 'rxjs/operators';
+import type { StreamInfo } from '../frames/index.js';
+import type { FactorsMessage, MetricsSnapshot, OutputSettings } from '../../pipelines/index.js';
+import { UsageError } from './args.js';
+
+/** What `startOutputs` needs. */
+export interface OutputRequest {
+  outputs: OutputSettings | undefined;
+  /** `--broker`: 'embedded', a URL, or 'none' (overrides the config). */
+  brokerFlag?: string;
+  /** No dashboard (`--headless`). */
+  headless: boolean;
+  info: StreamInfo;
+  factors$: Observable<FactorsMessage & { trueError?: number | null }>;
+  metrics$: Observable<MetricsSnapshot>;
+  /** A line for the log (stderr). */
+  log: (line: string) => void;
+  /** ms to wait for the broker at start-up (5000). */
+  connectTimeoutMs?: number;
+}
+
+/** The running outputs. */
+export interface RunningOutputs {
+  /** `mqtt://…` of the broker the results go to, if any. */
+  readonly brokerUrl: string | undefined;
+  /** The dashboard's address, if it runs. */
+  readonly dashboardUrl: string | undefined;
+  /** Publishes 'offline', closes the connection, the dashboard and the embedded broker. */
+  close(): Promise<void>;
+}
+
+/** Starts the configured outputs (module header); throws UsageError with one clear line at start-up. */
+export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
+  const mqttOut = r.outputs?.mqtt;
+  const brokerSpec = r.brokerFlag ?? mqttOut?.broker;
+  if (!brokerSpec || brokerSpec === 'none') return { brokerUrl: undefined, dashboardUrl: undefined, close: async () => undefined };
+  if (brokerSpec !== 'embedded' && !/^(mqtts?|wss?):\/\/.+/.test(brokerSpec)) {
+    throw new UsageError(`--broker ${brokerSpec}: expected 'embedded', 'none' or a broker URL (mqtt://host:port, mqtts://, ws://, wss://)`);
+  }
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    let url = brokerSpec;
+    let wsUrl: string | undefined = r.outputs?.dashboard?.wsUrl;
+    const embedded = brokerSpec === 'embedded';
+    if (embedded) {
+      const { startBroker } = await import('../../devices/mqtt/broker.js');
+      const b = r.outputs?.broker ?? {};
+      const wantWs = !r.headless && r.outputs?.dashboard?.enabled !== false;
+      const start = (port: number, wsPort: number | false) => startBroker({ host: b.host, port, wsPort, username: b.username, password: b.password });
+      let broker;
+      try {
+        broker = await start(b.port ?? 1883, wantWs ? b.wsPort ?? 9001 : false);
+      } catch (e) {
+        // The zero-setup default should not fail because a local mosquitto holds 1883: ports the
+        // config did not pin fall back to free ones (printed below); pinned ones are an error.
+        const pinned = b.port !== undefined || (wantWs && b.wsPort !== undefined);
+        if (pinned || !/EADDRINUSE|in use/i.test((e as Error).message)) {
+          throw new UsageError(`embedded MQTT broker: ${(e as Error).message} (set outputs.broker.port / wsPort, 0 for free ones, or --broker URL)`);
+        }
+        r.log(`  ${(e as Error).message}: using free ports instead`);
+        broker = await start(0, wantWs ? 0 : false);
+      }
+      closers.push(() => broker.close());
+      url = broker.url;
+      wsUrl = broker.wsUrl ?? wsUrl;
+      r.log(`  MQTT broker (embedded): ${broker.url}${broker.wsUrl ? `, WebSocket ${broker.wsUrl}` : ''}`);
+    }
+    const { MqttSink } = await import('../../pipelines/sinks/mqtt.js');
+    const sink = MqttSink.open({
+      broker: {
+        url, username: mqttOut?.username ?? (embedded ? r.outputs?.broker?.username : undefined), password: mqttOut?.password ?? (embedded ? r.outputs?.broker?.password : undefined),
+        ...(embedded ? { protocolVersion: 4 as const } : {}), // aedes speaks 3.1.1 only: skip the refused MQTT 5 attempt
+      },
+      info: r.info, prefix: mqttOut?.prefix, queueLimit: mqttOut?.queueLimit,
+    });
+    closers.push(() => sink.close());
+    const timeoutMs = r.connectTimeoutMs ?? 5000;
+    const failure = sink.events$.pipe(filter((e) => e.type === 'error'), map((e) => ('message' in e ? String(e.message) : 'error')));
+    const outcome = await firstValueFrom(race(
+      sink.ready.then(() => 'ok'),
+      failure,
+      timer(timeoutMs).pipe(map(() => `no answer within ${timeoutMs / 1000} s`)),
+    ));
+    if (outcome !== 'ok') throw new UsageError(`cannot reach the MQTT broker ${url}: ${outcome}`);
+    sink.events$.subscribe((e) => {
+      if (e.type === 'offline' || e.type === 'reconnect') r.log(`cfstream run: MQTT ${e.type} (${e.url}): ${e.reason}`);
+      else if (e.type === 'connect') r.log(`cfstream run: MQTT connected to ${e.url}`);
+      else if (e.type === 'drop' || e.type === 'publish-error') r.log(`cfstream run: MQTT ${e.type} on ${e.topic}`);
+    });
+    sink.attach({ factors$: r.factors$, metrics$: r.metrics$ });
+    const prefix = mqttOut?.prefix ?? 'cfstream';
+    const { topicSegment } = await import('../../devices/mqtt/topics.js');
+    const stream = topicSegment(r.info.id);
+    r.log(`  MQTT: publishing to ${url} on ${prefix}/${stream}/{info,status,factors,metrics}`);
+    let dashboardUrl: string | undefined;
+    if (!r.headless && r.outputs?.dashboard?.enabled !== false && wsUrl) {
+      const { startDashboard } = await import('../dashboard/server.js');
+      const d = r.outputs?.dashboard ?? {};
+      let dash;
+      try {
+        dash = await startDashboard({ host: d.host, port: d.port ?? 8080, wsUrl, prefix, stream }).catch((e: Error) => {
+          if (d.port !== undefined || !/EADDRINUSE|in use/i.test(e.message)) throw e;
+          r.log(`  ${e.message}: serving the dashboard on a free port instead`);
+          return startDashboard({ host: d.host, port: 0, wsUrl: wsUrl!, prefix, stream });
+        });
+      } catch (e) {
+        throw new UsageError(`dashboard: ${(e as Error).message} (set outputs.dashboard.port, 0 for a free one, or --headless)`);
+      }
+      closers.push(() => dash.close());
+      dashboardUrl = dash.url;
+      r.log(`  dashboard: ${dash.url}`);
+    }
+    return { brokerUrl: url, dashboardUrl, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * `cfstream run` publishing over MQTT: the embedded broker (what `npm start` runs) and a real
+ * mosquitto the test starts; retained info/status/factors with the documented shapes; the will
+ * marks the stream offline after kill -9; an unreachable broker fails at start-up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeMosquitto, freePort, rawSubscriber, startMosquitto, waitFor, type Mosquitto, type RawSubscriber } from '../devices/mqtt/helpers.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function run(...args: string[]): { child: ChildProcess; err: () => string; out: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(root, 'src/cli/cfstream.js'), 'run', ...args], { cwd: root });
+  let err = '', out = '';
+  child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
+  child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, err: () => err, out: () => out, exit };
+}
+
+/** The retained messages a late subscriber gets, checked against ARCHITECTURE.md's shapes. */
+function checkShapes(sub: RawSubscriber): void {
+  const info = JSON.parse(sub.texts('cfstream/sim/info').at(-1)!);
+  expect(info).toMatchObject({ id: 'sim', kind: 'compressed', n: 2000, rate: 250, projection: { ensemble: 'sparse-binary', n: 2000, d: 400, p: 5, seed: 1 } });
+  expect(sub.texts('cfstream/sim/status').at(-1)).toBe('online');
+  const f = JSON.parse(sub.texts('cfstream/sim/factors').at(-1)!);
+  expect(f).toMatchObject({ n: 2000, d: 360, rank: 10 }); // d: the 360 training rows (40 held out)
+  expect(typeof f.seq).toBe('number');
+  expect(typeof f.t).toBe('number');
+  expect(f.W).toHaveLength(10);
+  for (const col of f.W) expect(col).toHaveLength(2000);
+  expect(f.quality.heldOutError).toBeGreaterThan(0);
+  expect(f.trueError).toBeLessThan(0.3);
+}
+
+describe('cfstream run → embedded broker', () => {
+  let proc: ReturnType<typeof run> | undefined;
+  afterEach(async () => { proc?.child.kill('SIGKILL'); await proc?.exit; });
+
+  it('publishes retained info, status and factors within 10 s of start, and prints where', async () => {
+    proc = run('--headless', '--duration', '20');
+    const started = performance.now();
+    await waitFor(() => /MQTT broker \(embedded\): mqtt:\/\/127\.0\.0\.1:\d+/.test(proc!.err()), 'the broker line', 10_000);
+    const url = /MQTT broker \(embedded\): (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(proc.err())![1]!;
+    let sub = await rawSubscriber(url, 'cfstream/sim/#');
+    await waitFor(() => sub.texts('cfstream/sim/factors').length > 0, 'factors', 10_000);
+    expect((performance.now() - started) / 1000).toBeLessThan(10);
+    await sub.end();
+    sub = await rawSubscriber(url, 'cfstream/sim/#'); // late: only retained messages
+    await waitFor(() => sub.texts('cfstream/sim/factors').length > 0 && sub.texts('cfstream/sim/info').length > 0, 'retained messages', 3000);
+    checkShapes(sub);
+    // What a late subscriber got first came from the broker's retained store.
+    for (const topic of ['info', 'status', 'factors']) expect(sub.messages.find((m) => m.topic === `cfstream/sim/${topic}`)!.retain, topic).toBe(true);
+    await sub.end();
+  }, 30_000);
+
+  it('an unreachable broker is one clear line and exit code 2 at start-up', async () => {
+    const port = await freePort();
+    proc = run('--broker', `mqtt://127.0.0.1:${port}`, '--headless');
+    expect(await proc.exit).toBe(2);
+    expect(proc.err()).toMatch(new RegExp(`cannot reach the MQTT broker mqtt://127\\.0\\.0\\.1:${port}: .*(ECONNREFUSED|no answer)`));
+  }, 20_000);
+});
+
+describeMosquitto('cfstream run → mosquitto', () => {
+  let mosq: Mosquitto | undefined;
+  let proc: ReturnType<typeof run> | undefined;
+  afterEach(async () => { proc?.child.kill('SIGKILL'); await proc?.exit; await mosq?.stop(); });
+
+  it('publishes to a real broker; after kill -9 the will marks the stream offline', async () => {
+    mosq = await startMosquitto();
+    proc = run('--broker', mosq.url, '--headless');
+    const sub = await rawSubscriber(mosq.url, 'cfstream/sim/#');
+    await waitFor(() => sub.texts('cfstream/sim/factors').length > 0, 'factors', 15_000);
+    checkShapes(sub);
+    proc.child.kill('SIGKILL');
+    await proc.exit;
+    await waitFor(() => sub.texts('cfstream/sim/status').at(-1) === 'offline', "the will's offline", 5000);
+    await sub.end();
+  }, 30_000);
+});
