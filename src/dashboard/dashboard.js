@@ -294,7 +294,7 @@ function drawErrors() {
       { label: 't' },
       { label: 'held-out', stroke: '#4e79a7', width: 2, spanGaps: true },
       { label: 'compressed fit', stroke: '#f28e2b', width: 2, spanGaps: true },
-      { label: 'true', stroke: '#59a14f', width: 2, dash: [6, 4], spanGaps: true },
+      { label: 'true errW (factors, simulators)', stroke: '#59a14f', width: 2, dash: [6, 4], spanGaps: true },
     ],
   }, errorData);
   errorChart.setData(errorData);
@@ -302,7 +302,7 @@ function drawErrors() {
   state.renders.errors++;
   const f = state.factors;
   el('error-meta').textContent = f
-    ? `held-out ${fmt(f.quality?.heldOutError, 3)} · compressed ${fmt(f.quality?.compressedError, 3)}${f.trueError !== null ? ` · true ${fmt(f.trueError, 3)}` : ''} · residual ${f.error === null ? '–' : f.error.toExponential(1)}`
+    ? `held-out ${fmt(f.quality?.heldOutError, 3)} · compressed ${fmt(f.quality?.compressedError, 3)}${f.trueError !== null ? ` · true errW ${fmt(f.trueError, 3)}` : ''} · residual ${f.error === null ? '–' : f.error.toExponential(1)}`
     : '';
 }
 

@@ -54,7 +54,7 @@ export class MalformedError extends Error {
  * @property {number | null} error      the recovery residual
  * @property {number} index
  * @property {QualityView | null} quality
- * @property {number | null} trueError  optional field: the error against the ground truth (simulators)
+ * @property {number | null} trueError  optional field (simulators): the matched error of W against the true factors, unit-norm columns
  * @property {number | null} framesSeen
  * @property {number | null} seconds
  */

@@ -160,7 +160,7 @@ describe.skipIf(!CHROMIUM && !CI)(CHROMIUM || CI ? 'dashboard in headless Chromi
     expect(await page.textContent('#m-gaps')).toBe('3 (7)');
     expect(await page.textContent('#m-rejects')).toBe('2');
     expect(await page.textContent('#m-queue')).toBe('3/64');
-    expect(await page.textContent('#error-meta')).toContain('true 0.300');
+    expect(await page.textContent('#error-meta')).toContain('true errW 0.300');
 
     const errorsBefore = await canvasUrl('#error-chart canvas');
     const metricsBefore = await canvasUrl('#metrics-chart canvas');
