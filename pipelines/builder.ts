@@ -39,6 +39,7 @@ import { metrics, type MetricsSnapshot } from './metrics.js';
 import { onlineCp, type CpWindowUpdate } from './onlineCp.js';
 import { onlineNmf, ONLINE_NMF_OPERATOR_CONSTRAINTS, type OnlineNmfModelSpec, type OnlineNmfOperatorOptions } from './onlineNmf.js';
 import { reconstruct } from './reconstruct.js';
+import type { OnlineNMF } from '../src/factorize/online/nmf.js';
 import { stft } from './stft.js';
 import type { FactorsMessage, FrameBlock, FrameWindow, ModelUpdate } from './types.js';
 import { validateFrames } from './validate.js';
@@ -61,6 +62,20 @@ export interface PipelineHooks {
   scheduler?: SchedulerLike;
   /** performance.now with the default scheduler, else scheduler.now(); the clock (ms) of batch, onlineNmf and metrics. */
   now?: () => number;
+  /** undefined; the model the onlineNmf stage updates, instead of a new one from its options (e.g. restored from a checkpoint; shared by every run). */
+  onlineNmfModel?: OnlineNMF;
+}
+
+/** The model half of an onlineNmf stage's fields (the operator's own options split off), as the builder creates it. */
+export function onlineNmfModelSpec(stage: StageOf<'onlineNmf'>): { spec: OnlineNmfModelSpec; operator: Partial<OnlineNmfOperatorOptions> } {
+  const { type: _t, backend, ...fields } = stage;
+  const model: Record<string, unknown> = {};
+  const operator: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) (key in ONLINE_NMF_OPERATOR_CONSTRAINTS ? operator : model)[key] = value;
+  }
+  const spec = model as OnlineNmfModelSpec;
+  return { spec: backend === undefined ? spec : { ...spec, runtime: { backend } }, operator: operator as Partial<OnlineNmfOperatorOptions> };
 }
 
 /** One branch stage, built. */
@@ -128,18 +143,10 @@ const STAGE_FACTORIES: { readonly [K in StageType]: StageFactory<K> } = {
   detectGaps: ({ type: _t, ...o }, { onEvent }) => detectGaps({ ...o, onEvent }),
   compress: ({ type: _t, projection, ...o }, { onEvent }) => compress(projection, { ...o, onEvent }),
   batch: ({ type: _t, ...o }, { onEvent, hooks }) => batchFrames({ ...o, ...timing(hooks), onEvent }),
-  onlineNmf: ({ type: _t, backend, ...fields }, { onEvent, hooks }) => {
+  onlineNmf: (stage, { onEvent, hooks }) => {
     // The operator's own options by its table (so options added there are passed on), the rest is the model's.
-    const model: Record<string, unknown> = {};
-    const operator: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) (key in ONLINE_NMF_OPERATOR_CONSTRAINTS ? operator : model)[key] = value;
-    }
-    const spec = model as OnlineNmfModelSpec;
-    return onlineNmf(
-      backend === undefined ? spec : { ...spec, runtime: { backend } },
-      { ...(operator as Partial<OnlineNmfOperatorOptions>), ...timing(hooks), onEvent },
-    );
+    const { spec, operator } = onlineNmfModelSpec(stage);
+    return onlineNmf(hooks.onlineNmfModel ?? spec, { ...operator, ...timing(hooks), onEvent });
   },
   reconstruct: ({ type: _t, ...o }, { flow, onEvent, hooks }) => reconstruct(flow.info.projection!, { ...o, ...timing(hooks, false), onEvent }),
   metrics: ({ type: _t, ...o }, { events, hooks }) => metrics({ ...o, ...timing(hooks), events }),

@@ -448,6 +448,8 @@ export interface RunSettings {
   readonly logIntervalMs?: number;
   /** false; status lines as JSON objects. */
   readonly jsonLog?: boolean;
+  /** undefined; a file for the online NMF model's state: restored at start if it exists, written at a clean stop. */
+  readonly checkpoint?: string;
 }
 
 /** Where `cfstream run` sends the results (flags override: --broker, --headless). */
@@ -505,6 +507,7 @@ const runSchema = z.strictObject({
   headless: z.boolean({ error: 'must be true or false' }).optional(),
   logIntervalMs: number.min(50, { error: 'must be ≥ 50 (ms)' }).optional(),
   jsonLog: z.boolean({ error: 'must be true or false' }).optional(),
+  checkpoint: string.min(1, { error: 'must be a file path' }).optional(),
 }, { error: 'must be a mapping (run settings)' });
 
 const port = number.int({ error: 'must be an integer port' }).min(0, { error: 'must be a port in [0, 65535] (0 = a free one)' }).max(65535, { error: 'must be a port in [0, 65535] (0 = a free one)' });

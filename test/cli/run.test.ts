@@ -87,6 +87,24 @@ describe('cfstream run', () => {
     expect(r.err).toMatch(/device marker: T0 at 0 s/);
   });
 
+  it('--checkpoint saves the model at a clean stop and the next run continues from it', () => {
+    const file = join(dir, 'small.yaml');
+    writeFileSync(file, SMALL);
+    const ckpt = join(dir, 'model.json');
+    const first = cli(file, '--pacing', 'max', '--json', '--checkpoint', ckpt, '--broker', 'none');
+    expect(first.code, first.err).toBe(0);
+    expect(first.err).toMatch(/no checkpoint at .*model\.json yet/);
+    expect(first.err).toMatch(/model saved to .*model\.json \(3000 frames seen\)/);
+    const second = cli(file, '--pacing', 'max', '--json', '--checkpoint', ckpt, '--broker', 'none');
+    expect(second.code, second.err).toBe(0);
+    expect(second.err).toMatch(/model restored from .*model\.json \(3000 frames seen\)/);
+    expect(JSON.parse(second.out).lastFactors.framesSeen).toBe(6000);
+    writeFileSync(ckpt, '{"format":"nope"}');
+    const bad = cli(file, '--pacing', 'max', '--checkpoint', ckpt);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--checkpoint .*model\.json: cannot restore the model: /);
+  });
+
   it('runs the default config in real time and publishes factors within the duration', () => {
     const r = cli('--duration', '5', '--json');
     expect(r.code, r.err).toBe(0);

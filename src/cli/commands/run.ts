@@ -1,5 +1,5 @@
 /**
- * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--json]`:
+ * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--checkpoint FILE] [--json]`:
  * opens the config's source (or `--source`), checks the config against the source's header,
  * builds the pipeline (pipelines/builder.ts) and runs it until the duration is up, the source
  * ends, or SIGINT/SIGTERM — then shuts down cleanly and prints a summary (`--json`: one JSON
@@ -7,10 +7,12 @@
  * rejects, the last reconstruction, its held-out quality estimate and, for simulators, the true
  * factor error.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { map, tap, type Subscription } from 'rxjs';
 import { parse as parseYaml } from 'yaml';
-import { buildPipeline, parsePipelineConfig, type FactorsMessage, type MetricsSnapshot, type PipelineEvent } from '../../../pipelines/index.js';
+import { buildPipeline, parsePipelineConfig, type FactorsMessage, type MetricsSnapshot, type PipelineConfig, type PipelineEvent, type StageOf } from '../../../pipelines/index.js';
+import { onlineNmfModelSpec } from '../../../pipelines/builder.js';
+import { OnlineNMF, type OnlineNmfState } from '../../factorize/online/nmf.js';
 import { matchedError } from '../../compressed/metrics.js';
 import { normalizeColumnsInPlace, type Matrix } from '../../linalg/matrix.js';
 import { choice, num, parseFlags, UsageError } from '../args.js';
@@ -20,7 +22,7 @@ import { openSource } from '../sources.js';
 
 const FLAGS = {
   source: { type: 'string' }, broker: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
-  pacing: { type: 'string' }, json: { type: 'boolean' },
+  pacing: { type: 'string' }, checkpoint: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
 /** The config `cfstream run` runs without an argument. */
@@ -81,7 +83,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e.type === 'gap') counts.gaps += e.lost;
     else if (e.type === 'reject') counts.rejects++;
   };
-  const built = buildPipeline(config, { onEvent });
+  // Checkpoint: the online NMF model restored from its last clean stop, saved again at this one.
+  const checkpoint = v.checkpoint ?? config.run?.checkpoint;
+  const model = checkpoint ? restoreModel(config, checkpoint) : undefined;
+  const built = buildPipeline(config, { onEvent, ...(model ? { onlineNmfModel: model.model } : {}) });
   // Device events: lost frames join the gap count, link changes are logged as they happen.
   const deviceEvents = source.events$?.subscribe((e) => {
     if (e.type === 'gap' && e.lost) counts.deviceLost += e.lost;
@@ -97,6 +102,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const truthUnit = source.truth ? unitColumns(source.truth.W) : undefined;
   const truthError = (f: FactorsMessage): number | null => (truthUnit ? matchedError(truthUnit, unitColumns(columnsToMatrix(f.W))).error : null);
 
+  if (model) process.stderr.write(model.restored ? `cfstream run: model restored from ${checkpoint} (${model.model.framesSeen} frames seen)\n` : `cfstream run: no checkpoint at ${checkpoint} yet; it is written at a clean stop\n`);
   process.stderr.write(`cfstream run: ${file}\n  source: ${source.description}\n  stream: ${config.stream.id} (${config.stream.kind}, n = ${config.stream.n}${config.stream.projection ? `, d = ${config.stream.projection.d}` : ''}, ${config.stream.rate} Hz)\n` +
     `  ${duration > 0 ? `for ${duration} s` : 'until Ctrl-C'}${headless ? ', headless' : ''}\n`);
   // Simulators know the truth: the published factors carry the true error next to the estimate.
@@ -154,6 +160,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   deviceEvents?.unsubscribe();
   await outputs.close();
   await source.close();
+  if (checkpoint && model) saveModel(model.model, checkpoint);
   const seconds = (performance.now() - t0) / 1000;
   const f = last as FactorsMessage | null;
   const summary: RunSummary = {
@@ -167,6 +174,29 @@ export async function runCommand(argv: string[]): Promise<number> {
       `${summary.errW !== null ? `, true errW ${fmt(summary.errW, 3)}` : ''}\n`);
   }
   return 0;
+}
+
+/** The model of the config's onlineNmf stage, restored from `path` if the file exists. */
+function restoreModel(config: PipelineConfig, path: string): { model: OnlineNMF; restored: boolean } | undefined {
+  const stage = config.stages.find((st): st is StageOf<'onlineNmf'> => st.type === 'onlineNmf');
+  if (!stage) throw new UsageError(`--checkpoint ${path}: the config has no onlineNmf stage whose model could be saved`);
+  const model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
+  if (!existsSync(path)) return { model, restored: false };
+  try {
+    model.restore(JSON.parse(readFileSync(path, 'utf8')) as OnlineNmfState);
+  } catch (e) {
+    throw new UsageError(`--checkpoint ${path}: cannot restore the model: ${(e as Error).message}`);
+  }
+  return { model, restored: true };
+}
+
+/** Writes the model's state next to `path` and renames it over, so a crash never leaves half a checkpoint. */
+function saveModel(model: OnlineNMF, path: string): void {
+  if (model.framesSeen === 0) return;
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(model.state()));
+  renameSync(tmp, path);
+  process.stderr.write(`cfstream run: model saved to ${path} (${model.framesSeen} frames seen)\n`);
 }
 
 function unitColumns(M: Matrix): Matrix {
