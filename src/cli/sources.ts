@@ -9,10 +9,15 @@
  *       an EEG-like raw source: sparse spectral-spatial patterns, bursts, line noise, drift (simulators/eegSource.ts)
  *   file:<path.edf|.bdf|.csv|.cfs>[?speed=1|N|max&signals=a,b]
  *       a recording replayed on the file's own clock (devices/file/replay.ts); `--pacing max` = speed=max
+ *   mqtt://host:port/<prefix>/<stream>[?…]
+ *       a sensor publishing frames (CFSB batches or JSON) with its retained info (devices/mqtt/sensor.ts);
+ *       the header is the retained info, awaited up to 10 s
  *   cyton:<serial path>[?daisy=1&baud=115200&gain=24]
  *       an OpenBCI Cyton (8 ch, 250 Hz) or Cyton + Daisy (16 ch, 125 Hz) over serial (devices/serial)
+ *   lines:<serial path>?columns=8&rate=250[&baud=115200&sep=auto&time=none|first&timeUnit=s|ms&id=…&labels=a,b,c]
+ *       an Arduino-style sensor printing CSV / whitespace lines of numbers over serial (devices/serial)
  */
-import { map, type Observable } from 'rxjs';
+import { firstValueFrom, map, race, timer, type Observable } from 'rxjs';
 import type { Frame, StreamInfo } from '../frames/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { compressiveFrontEnd } from '../../simulators/frontEnd.js';
@@ -55,9 +60,14 @@ export async function openSource(uri: string, o: OpenSourceOptions = {}): Promis
   switch (scheme) {
     case 'sim': return openSimulator(uri, uri.slice(colon + 1), o);
     case 'cyton': return openCyton(uri);
+    case 'lines': return openLines(uri);
     case 'file': return openFile(uri, o);
+    case 'mqtt':
+    case 'mqtts':
+    case 'ws':
+    case 'wss': return openMqtt(uri);
     default:
-      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:, file:, cyton:)`);
+      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:, file:, cyton:, lines:)`);
   }
 }
 
@@ -127,6 +137,23 @@ async function openCyton(uri: string): Promise<OpenedSource> {
   };
 }
 
+async function openLines(uri: string): Promise<OpenedSource> {
+  const { linesSource } = await import('../../devices/serial/index.js');
+  let src;
+  try {
+    src = linesSource(uri);
+  } catch (e) {
+    throw new UsageError(`source ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const o = src.options;
+  const time = o.time === 'first' ? `time column in ${o.timeUnit}` : `${o.rate} lines/s`;
+  return {
+    uri, info: src.info, frames$: src.frames$, events$: src.events$,
+    description: `line sensor on ${o.path} (${o.columns} columns, ${time}, separator ${o.separator}, ${o.baudRate} baud)`,
+    close: async () => undefined,
+  };
+}
+
 async function openFile(uri: string, o: OpenSourceOptions): Promise<OpenedSource> {
   const { fileSource } = await import('../../devices/file/replay.js');
   let src;
@@ -139,6 +166,26 @@ async function openFile(uri: string, o: OpenSourceOptions): Promise<OpenedSource
   return {
     uri, info: src.info, frames$: src.frames$, events$,
     description: `${src.format.toUpperCase()} recording ${src.options.path} (${src.info.n} channels at ${src.info.rate} Hz), speed ${src.options.speed}`,
+    close: async () => undefined,
+  };
+}
+
+async function openMqtt(uri: string): Promise<OpenedSource> {
+  const { mqttSource } = await import('../../devices/mqtt/sensor.js');
+  let src;
+  try {
+    src = mqttSource(uri);
+  } catch (e) {
+    throw new UsageError(`source ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // The header must be known before the pipeline is checked: wait for the retained info.
+  const waitMs = 10_000;
+  const info = await firstValueFrom(race(src.info$, timer(waitMs).pipe(map(() => undefined))));
+  if (!info) throw new UsageError(`source ${uri}: no stream info on ${src.topics.info} within ${waitMs / 1000} s (is the sensor publishing its retained info?)`);
+  const events$ = src.events$.pipe(map((e) => (e.type === 'reject' ? { type: 'reject', message: e.message } : { type: e.type, message: 'message' in e ? String((e as { message?: unknown }).message ?? '') : undefined })));
+  return {
+    uri, info, frames$: src.frames$, events$,
+    description: `MQTT sensor ${src.topics.frames} (${info.kind}, n = ${info.n}${info.projection ? `, d = ${info.projection.d}` : ''}, ${info.rate} Hz)`,
     close: async () => undefined,
   };
 }

@@ -80,3 +80,28 @@ describeMosquitto('cfstream run → mosquitto', () => {
     await sub.end();
   }, 30_000);
 });
+
+describe('cfstream run ← an MQTT sensor (mqtt:// source)', () => {
+  it('takes the header from the retained info and factorizes the frames; malformed payloads are counted, not fatal', async () => {
+    const { startBroker } = await import('../../devices/mqtt/broker.js');
+    const { VirtualSensor } = await import('../../simulators/virtualSensor.js');
+    const broker = await startBroker({ port: 0, wsPort: false });
+    const sensor = await VirtualSensor.start({ broker: { url: broker.url, protocolVersion: 4 }, stream: 'lab', n: 300, rank: 3, k: 8, compressed: 80, rate: 500, seed: 2, malformedEvery: 50 });
+    try {
+      const { writeFileSync, mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const file = join(mkdtempSync(join(tmpdir(), 'cfstream-mq-')), 'sensor.yaml');
+      writeFileSync(file, ['version: 1', 'stages:', '  - type: validate', '  - type: batch', '    maxBatch: 16', '  - type: onlineNmf', '    rank: 3', '    warmStartFrames: 200', '  - type: reconstruct', '    everyMs: 500'].join('\n'));
+      const proc = run(file, '--source', `${broker.url}/cfstream/lab`, '--duration', '4', '--broker', 'none', '--json');
+      expect(await proc.exit, proc.err()).toBe(0);
+      const s = JSON.parse(proc.out());
+      expect(s.frames).toBeGreaterThan(800);
+      expect(s.reconstructions).toBeGreaterThanOrEqual(1);
+      expect(s.deviceRejects).toBeGreaterThan(0); // the malformed payloads, counted by the source
+      expect(proc.err()).toMatch(/source: MQTT sensor cfstream\/lab\/frames \(compressed, n = 300, d = 80/);
+    } finally {
+      await sensor.close();
+      await broker.close();
+    }
+  }, 30_000);
+});
