@@ -105,6 +105,17 @@ describe('cfstream run', () => {
     expect(bad.err).toMatch(/--checkpoint .*model\.json: cannot restore the model: /);
   });
 
+  it('the ready configs run on their own sources (replay-edf as fast as possible, tensor-eeg and eeg-spectrogram on the simulated board)', () => {
+    const edf = cli('config/replay-edf.yaml', '--pacing', 'max', '--broker', 'none', '--json');
+    expect(edf.code, edf.err).toBe(0);
+    expect(JSON.parse(edf.out)).toMatchObject({ frames: 9760, stoppedBy: 'end of source' });
+    for (const config of ['config/tensor-eeg.yaml', 'config/eeg-spectrogram.yaml']) {
+      const r = cli(config, '--source', 'sim:eeg?frames=20000', '--pacing', 'max', '--broker', 'none', '--json');
+      expect(r.code, `${config}: ${r.err}`).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject({ frames: 20000, stoppedBy: 'end of source' });
+    }
+  });
+
   it('runs the default config in real time and publishes factors within the duration', () => {
     const r = cli('--duration', '5', '--json');
     expect(r.code, r.err).toBe(0);

@@ -131,7 +131,7 @@ describe('parsePipelineConfig: valid configs', () => {
     expect(flows[4]!.info.projection).toMatchObject({ n: 360, d: 90 });
     expect(spec.stages[4]).toMatchObject({ rank: 6 });
     expect(buildPipeline(spec).output).toBe('updates');
-    const tensor = buildPipeline(parsePipelineConfig(readFileSync('config/eeg-tensor.yaml', 'utf8'), 'config/eeg-tensor.yaml'));
+    const tensor = buildPipeline(parsePipelineConfig(readFileSync('config/tensor-eeg.yaml', 'utf8'), 'config/tensor-eeg.yaml'));
     expect(tensor.config.stages.map((s) => s.type)).toEqual(['validate', 'stft', 'window', 'onlineCp']);
     expect([tensor.output, tensor.branches.length]).toEqual(['cpUpdates', 0]);
   });
