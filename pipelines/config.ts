@@ -469,6 +469,8 @@ export interface OutputSettings {
   readonly broker?: { readonly host?: string; readonly port?: number; readonly wsPort?: number; readonly username?: string; readonly password?: string };
   /** The live dashboard (needs the embedded broker's WebSocket, or `wsUrl` of an external one). */
   readonly dashboard?: { readonly enabled?: boolean; readonly host?: string; readonly port?: number; readonly wsUrl?: string };
+  /** Record the source's frames while running: .edf/.bdf (raw; `range` = physical min/max), .cfs (compressed) or .csv. */
+  readonly record?: { readonly path: string; readonly range?: readonly [number, number] };
 }
 
 /** A checked pipeline config (deeply frozen). */
@@ -522,6 +524,10 @@ const outputsSchema = z.strictObject({
   broker: z.strictObject({
     host: string.optional(), port: port.optional(), wsPort: port.optional(), username: string.optional(), password: string.optional(),
   }, { error: 'must be a mapping (the embedded broker)' }).optional(),
+  record: z.strictObject({
+    path: string.regex(/\.(edf|bdf|cfs|csv)$/i, { error: 'must be a file ending in .edf, .bdf, .cfs or .csv' }),
+    range: z.tuple([number, number], { error: 'must be [min, max] (the physical range, for EDF/BDF)' }).refine(([a, b]) => a < b, { error: 'must be [min, max] with min < max' }).optional(),
+  }, { error: 'must be a mapping (a recording)' }).optional(),
   dashboard: z.strictObject({
     enabled: z.boolean({ error: 'must be true or false' }).optional(), host: string.optional(), port: port.optional(),
     wsUrl: string.regex(/^wss?:\/\/.+/, { error: 'must be a ws:// or wss:// URL' }).optional(),

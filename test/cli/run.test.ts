@@ -116,6 +116,21 @@ describe('cfstream run', () => {
     }
   });
 
+  it('--record keeps what the source sent, closed cleanly at the stop', () => {
+    const file = join(dir, 'small.yaml');
+    writeFileSync(file, SMALL);
+    const cfs = join(dir, 'run.cfs');
+    const r = cli(file, '--pacing', 'max', '--record', cfs, '--broker', 'none', '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/recording .*run\.cfs closed/);
+    const replay = spawnSync(process.execPath, [bin, 'replay', cfs, '--speed', 'max', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(replay.status, replay.stderr).toBe(0);
+    expect(JSON.parse(replay.stdout).frames).toBe(3000);
+    const bdf = cli('config/eeg-spectrogram.yaml', '--source', 'sim:eeg?frames=100', '--pacing', 'max', '--record', join(dir, 'x.bdf'));
+    expect(bdf.code).toBe(2);
+    expect(bdf.err).toMatch(/record .*x\.bdf: .*physical.*\(give outputs\.record\.range: \[min, max\]\)/);
+  });
+
   it('runs the default config in real time and publishes factors within the duration', () => {
     const r = cli('--duration', '5', '--json');
     expect(r.code, r.err).toBe(0);

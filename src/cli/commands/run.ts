@@ -1,5 +1,5 @@
 /**
- * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--checkpoint FILE] [--json]`:
+ * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--checkpoint FILE] [--record FILE] [--json]`:
  * opens the config's source (or `--source`), checks the config against the source's header,
  * builds the pipeline (pipelines/builder.ts) and runs it until the duration is up, the source
  * ends, or SIGINT/SIGTERM — then shuts down cleanly and prints a summary (`--json`: one JSON
@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { buildPipeline, parsePipelineConfig, type FactorsMessage, type MetricsSnapshot, type PipelineConfig, type PipelineEvent, type StageOf } from '../../../pipelines/index.js';
 import { onlineNmfModelSpec } from '../../../pipelines/builder.js';
 import { OnlineNMF, type OnlineNmfState } from '../../factorize/online/nmf.js';
+import type { Frame, StreamInfo } from '../../frames/index.js';
 import { matchedError } from '../../compressed/metrics.js';
 import { normalizeColumnsInPlace, type Matrix } from '../../linalg/matrix.js';
 import { choice, num, parseFlags, UsageError } from '../args.js';
@@ -22,7 +23,7 @@ import { openSource } from '../sources.js';
 
 const FLAGS = {
   source: { type: 'string' }, broker: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
-  pacing: { type: 'string' }, checkpoint: { type: 'string' }, json: { type: 'boolean' },
+  pacing: { type: 'string' }, checkpoint: { type: 'string' }, record: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
 /** The config `cfstream run` runs without an argument. */
@@ -89,11 +90,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const built = buildPipeline(config, { onEvent, ...(model ? { onlineNmfModel: model.model } : {}) });
   // Device events: lost frames join the gap count, link changes are logged as they happen.
   const deviceEvents = source.events$?.subscribe((e) => {
+    if (e.type === 'marker' && e.message) recording?.annotate(e.message);
     if (e.type === 'gap' && e.lost) counts.deviceLost += e.lost;
     else if (e.type === 'reject') counts.deviceRejects++;
     else if (e.message || e.type !== 'gap') process.stderr.write(`cfstream run: device ${e.type}${e.message ? `: ${e.message}` : ''}\n`);
   });
-  const running = built.run(source.frames$.pipe(tap(() => { counts.frames++; })));
+  const recording = await startRecording(v.record !== undefined ? { path: v.record, range: config.outputs?.record?.range } : config.outputs?.record, source.info);
+  const running = built.run(source.frames$.pipe(tap((f) => { counts.frames++; recording?.write(f); })));
   let connection: Subscription | undefined;
   let last: FactorsMessage | null = null;
   let reconstructions = 0;
@@ -158,6 +161,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (settled) connection.unsubscribe(); // a synchronous source ended inside connect()
   });
   deviceEvents?.unsubscribe();
+  recording?.close();
   await outputs.close();
   await source.close();
   if (checkpoint && model) saveModel(model.model, checkpoint);
@@ -174,6 +178,47 @@ export async function runCommand(argv: string[]): Promise<number> {
       `${summary.errW !== null ? `, true errW ${fmt(summary.errW, 3)}` : ''}\n`);
   }
   return 0;
+}
+
+/** A recording of the source's frames that never stops the run: a write error ends the recording, logged once. */
+interface Recording { write(frame: Frame): void; annotate(text: string): void; close(): void }
+
+async function startRecording(spec: { path: string; range?: readonly [number, number] } | undefined, info: StreamInfo): Promise<Recording | undefined> {
+  if (!spec) return undefined;
+  const { createRecorder } = await import('../../../devices/file/recorder.js');
+  let rec;
+  try {
+    rec = createRecorder({ path: spec.path, info, ...(spec.range ? { physicalMin: spec.range[0], physicalMax: spec.range[1] } : {}) });
+  } catch (e) {
+    throw new UsageError(`record ${spec.path}: ${(e as Error).message}${/physical/.test((e as Error).message) ? ' (give outputs.record.range: [min, max])' : ''}`);
+  }
+  let open = true;
+  let lastT = 0;
+  const fail = (e: unknown): void => {
+    open = false;
+    process.stderr.write(`cfstream run: recording to ${spec.path} stopped: ${(e as Error).message}; the run goes on\n`);
+  };
+  process.stderr.write(`  recording to ${spec.path} (${rec.format})\n`);
+  return {
+    write(frame) {
+      if (!open) return;
+      try { rec.write(frame); lastT = frame.t; } catch (e) { fail(e); }
+    },
+    annotate(text) {
+      if (!open) return;
+      try { rec.annotate({ t: lastT, text }); } catch (e) { fail(e); }
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      try {
+        rec.close();
+        process.stderr.write(`cfstream run: recording ${spec.path} closed\n`);
+      } catch (e) {
+        process.stderr.write(`cfstream run: recording ${spec.path} could not be closed: ${(e as Error).message}\n`);
+      }
+    },
+  };
 }
 
 /** The model of the config's onlineNmf stage, restored from `path` if the file exists. */
