@@ -448,8 +448,10 @@ export interface RunSettings {
   readonly logIntervalMs?: number;
   /** false; status lines as JSON objects. */
   readonly jsonLog?: boolean;
-  /** undefined; a file for the online NMF model's state: restored at start if it exists, written at a clean stop. */
+  /** undefined; a file for the online NMF model's state: restored at start if it exists, written every `checkpointEvery` s and at a clean stop. */
   readonly checkpoint?: string;
+  /** 30 s; how often the checkpoint is written. */
+  readonly checkpointEvery?: number;
 }
 
 /** Where `cfstream run` sends the results (flags override: --broker, --headless). */
@@ -510,6 +512,7 @@ const runSchema = z.strictObject({
   logIntervalMs: number.min(50, { error: 'must be ≥ 50 (ms)' }).optional(),
   jsonLog: z.boolean({ error: 'must be true or false' }).optional(),
   checkpoint: string.min(1, { error: 'must be a file path' }).optional(),
+  checkpointEvery: number.min(0.1, { error: 'must be ≥ 0.1 (seconds)' }).optional(),
 }, { error: 'must be a mapping (run settings)' });
 
 const port = number.int({ error: 'must be an integer port' }).min(0, { error: 'must be a port in [0, 65535] (0 = a free one)' }).max(65535, { error: 'must be a port in [0, 65535] (0 = a free one)' });

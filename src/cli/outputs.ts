@@ -30,6 +30,8 @@ export interface OutputRequest {
 export interface RunningOutputs {
   /** `mqtt://…` of the broker the results go to, if any. */
   readonly brokerUrl: string | undefined;
+  /** The seq and index of the factors the broker held retained at start (a previous run's), if any. */
+  readonly retained: { seq: number; index: number } | undefined;
   /** The dashboard's address, if it runs. */
   readonly dashboardUrl: string | undefined;
   /** Publishes 'offline', closes the connection, the dashboard and the embedded broker. */
@@ -40,7 +42,7 @@ export interface RunningOutputs {
 export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
   const mqttOut = r.outputs?.mqtt;
   const brokerSpec = r.brokerFlag ?? mqttOut?.broker;
-  if (!brokerSpec || brokerSpec === 'none') return { brokerUrl: undefined, dashboardUrl: undefined, close: async () => undefined };
+  if (!brokerSpec || brokerSpec === 'none') return { brokerUrl: undefined, dashboardUrl: undefined, retained: undefined, close: async () => undefined };
   if (brokerSpec !== 'embedded' && !/^(mqtts?|wss?):\/\/.+/.test(brokerSpec)) {
     throw new UsageError(`--broker ${brokerSpec}: expected 'embedded', 'none' or a broker URL (mqtt://host:port, mqtts://, ws://, wss://)`);
   }
@@ -75,21 +77,40 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
       wsUrl = broker.wsUrl ?? wsUrl;
       r.log(`  MQTT broker (embedded): ${broker.url}${broker.wsUrl ? `, WebSocket ${broker.wsUrl}` : ''}`);
     }
+    const prefix = mqttOut?.prefix ?? 'cfstream';
+    const { topicSegment } = await import('../../devices/mqtt/topics.js');
+    const stream = topicSegment(r.info.id);
+    const credentials = {
+      username: mqttOut?.username ?? (embedded ? r.outputs?.broker?.username : undefined),
+      password: mqttOut?.password ?? (embedded ? r.outputs?.broker?.password : undefined),
+    };
+    // A previous run's retained factors: the new ones must not go backwards past them.
+    const retained = embedded ? undefined : await retainedFactors(url, credentials, `${prefix}/${stream}/factors`);
     const { MqttSink } = await import('../../pipelines/sinks/mqtt.js');
     const sink = MqttSink.open({
       broker: {
-        url, username: mqttOut?.username ?? (embedded ? r.outputs?.broker?.username : undefined), password: mqttOut?.password ?? (embedded ? r.outputs?.broker?.password : undefined),
+        url, ...credentials,
         ...(embedded ? { protocolVersion: 4 as const } : {}), // aedes speaks 3.1.1 only: skip the refused MQTT 5 attempt
       },
       info: r.info, prefix: mqttOut?.prefix, queueLimit: mqttOut?.queueLimit,
     });
     closers.push(() => sink.close());
     const timeoutMs = r.connectTimeoutMs ?? 5000;
-    const failure = sink.events$.pipe(filter((e) => e.type === 'error'), map((e) => ('message' in e ? String(e.message) : 'error')));
+    // A refused MQTT 5 attempt is followed by a 3.1.1 one (not a failure); a fatal error, a refusal
+    // or giving up is; anything else is retried until the timeout, whose message says the last error.
+    let lastError = '';
+    const failure = sink.events$.pipe(
+      map((e) => {
+        if (e.type === 'error') { lastError = e.message; return e.fatal ? e.message : undefined; }
+        if (e.type === 'close' && e.by !== 'client') return e.reason;
+        return undefined;
+      }),
+      filter((m): m is string => m !== undefined),
+    );
     const outcome = await firstValueFrom(race(
       sink.ready.then(() => 'ok'),
       failure,
-      timer(timeoutMs).pipe(map(() => `no answer within ${timeoutMs / 1000} s`)),
+      timer(timeoutMs).pipe(map(() => `no answer within ${timeoutMs / 1000} s${lastError ? ` (${lastError})` : ''}`)),
     ));
     if (outcome !== 'ok') throw new UsageError(`cannot reach the MQTT broker ${url}: ${outcome}`);
     sink.events$.subscribe((e) => {
@@ -97,10 +118,7 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
       else if (e.type === 'connect') r.log(`cfstream run: MQTT connected to ${e.url}`);
       else if (e.type === 'drop' || e.type === 'publish-error') r.log(`cfstream run: MQTT ${e.type} on ${e.topic}`);
     });
-    sink.attach({ factors$: r.factors$, metrics$: r.metrics$ });
-    const prefix = mqttOut?.prefix ?? 'cfstream';
-    const { topicSegment } = await import('../../devices/mqtt/topics.js');
-    const stream = topicSegment(r.info.id);
+    sink.attach({ factors$: retained ? r.factors$.pipe(filter((f) => f.seq > retained.seq)) : r.factors$, metrics$: r.metrics$ });
     r.log(`  MQTT: publishing to ${url} on ${prefix}/${stream}/{info,status,factors,metrics}`);
     let dashboardUrl: string | undefined;
     if (!r.headless && r.outputs?.dashboard?.enabled !== false && wsUrl) {
@@ -120,9 +138,31 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
       dashboardUrl = dash.url;
       r.log(`  dashboard: ${dash.url}`);
     }
-    return { brokerUrl: url, dashboardUrl, close: closeAll };
+    return { brokerUrl: url, dashboardUrl, retained, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;
+  }
+}
+
+/** The retained factors message on `topic` (its seq and index), read with a short-lived connection; undefined if none arrives within 1 s. */
+async function retainedFactors(url: string, credentials: { username?: string; password?: string }, topic: string): Promise<{ seq: number; index: number } | undefined> {
+  const { MqttConnection } = await import('../../devices/mqtt/client.js');
+  const conn = new MqttConnection({ url, ...credentials, reconnectAttempts: 1 });
+  try {
+    await conn.connect();
+    const first = firstValueFrom(race(
+      conn.messages$.pipe(filter((m) => m.topic === topic && m.retain), map((m) => m.payload.toString('utf8'))),
+      timer(1000).pipe(map(() => undefined)),
+    ));
+    await conn.subscribe(topic, 1);
+    const text = await first;
+    if (text === undefined || text === '') return undefined;
+    const o = JSON.parse(text) as { seq?: unknown; index?: unknown };
+    return typeof o.seq === 'number' ? { seq: o.seq, index: typeof o.index === 'number' ? o.index : 0 } : undefined;
+  } catch {
+    return undefined; // unreadable or unreachable: the sink's own connect reports the broker
+  } finally {
+    await conn.close(true).catch(() => undefined);
   }
 }

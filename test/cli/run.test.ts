@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,11 +94,15 @@ describe('cfstream run', () => {
     const first = cli(file, '--pacing', 'max', '--json', '--checkpoint', ckpt, '--broker', 'none');
     expect(first.code, first.err).toBe(0);
     expect(first.err).toMatch(/no checkpoint at .*model\.json yet/);
-    expect(first.err).toMatch(/model saved to .*model\.json \(3000 frames seen\)/);
+    const saved = JSON.parse(readFileSync(ckpt, 'utf8'));
+    expect(saved).toMatchObject({ format: 'cfstream-run-checkpoint', version: 1, lastSeq: 2999 });
     const second = cli(file, '--pacing', 'max', '--json', '--checkpoint', ckpt, '--broker', 'none');
     expect(second.code, second.err).toBe(0);
     expect(second.err).toMatch(/model restored from .*model\.json \(3000 frames seen\)/);
-    expect(JSON.parse(second.out).lastFactors.framesSeen).toBe(6000);
+    expect(second.err).toMatch(/resuming after seq 2999/);
+    const s = JSON.parse(second.out);
+    expect(s.lastFactors.framesSeen).toBe(6000);
+    expect(s.lastFactors.seq).toBe(5999); // seq continues
     writeFileSync(ckpt, '{"format":"nope"}');
     const bad = cli(file, '--pacing', 'max', '--checkpoint', ckpt);
     expect(bad.code).toBe(2);

@@ -1,5 +1,5 @@
 /**
- * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--checkpoint FILE] [--record FILE] [--json]`:
+ * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--checkpoint FILE [--checkpoint-every s]] [--record FILE] [--json]`:
  * opens the config's source (or `--source`), checks the config against the source's header,
  * builds the pipeline (pipelines/builder.ts) and runs it until the duration is up, the source
  * ends, or SIGINT/SIGTERM — then shuts down cleanly and prints a summary (`--json`: one JSON
@@ -23,7 +23,7 @@ import { openSource } from '../sources.js';
 
 const FLAGS = {
   source: { type: 'string' }, broker: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
-  pacing: { type: 'string' }, checkpoint: { type: 'string' }, record: { type: 'string' }, json: { type: 'boolean' },
+  pacing: { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, record: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
 /** The config `cfstream run` runs without an argument. */
@@ -87,6 +87,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Checkpoint: the online NMF model restored from its last clean stop, saved again at this one.
   const checkpoint = v.checkpoint ?? config.run?.checkpoint;
   const model = checkpoint ? restoreModel(config, checkpoint) : undefined;
+  const checkpointEvery = num('checkpoint-every', v['checkpoint-every'], { min: 0.1, def: config.run?.checkpointEvery ?? 30 });
   const built = buildPipeline(config, { onEvent, ...(model ? { onlineNmfModel: model.model } : {}) });
   // Device events: lost frames join the gap count, link changes are logged as they happen.
   const deviceEvents = source.events$?.subscribe((e) => {
@@ -96,7 +97,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     else if (e.message || e.type !== 'gap') process.stderr.write(`cfstream run: device ${e.type}${e.message ? `: ${e.message}` : ''}\n`);
   });
   const recording = await startRecording(v.record !== undefined ? { path: v.record, range: config.outputs?.record?.range } : config.outputs?.record, source.info);
-  const running = built.run(source.frames$.pipe(tap((f) => { counts.frames++; recording?.write(f); })));
+  // Resuming (a checkpoint, or factors a previous run left retained): seq, t and the factors' index
+  // continue where that run was, so nothing published goes backwards. Set before connect().
+  const shift = { seq: 0, t: 0, index: 0 };
+  const progress = { lastSeq: -1, lastT: 0, index: 0 };
+  const frames$ = source.frames$.pipe(
+    map((f) => (shift.seq === 0 && shift.t === 0 ? f : { seq: f.seq + shift.seq, t: f.t + shift.t, values: f.values })),
+    tap((f) => { counts.frames++; progress.lastSeq = f.seq; progress.lastT = f.t; recording?.write(f); }),
+  );
+  const running = built.run(frames$);
   let connection: Subscription | undefined;
   let last: FactorsMessage | null = null;
   let reconstructions = 0;
@@ -105,15 +114,27 @@ export async function runCommand(argv: string[]): Promise<number> {
   const truthUnit = source.truth ? unitColumns(source.truth.W) : undefined;
   const truthError = (f: FactorsMessage): number | null => (truthUnit ? matchedError(truthUnit, unitColumns(columnsToMatrix(f.W))).error : null);
 
-  if (model) process.stderr.write(model.restored ? `cfstream run: model restored from ${checkpoint} (${model.model.framesSeen} frames seen)\n` : `cfstream run: no checkpoint at ${checkpoint} yet; it is written at a clean stop\n`);
+  if (model) process.stderr.write(model.restored ? `cfstream run: model restored from ${checkpoint} (${model.model.framesSeen} frames seen)\n` : `cfstream run: no checkpoint at ${checkpoint} yet; it is written every ${checkpointEvery} s and at a clean stop\n`);
   process.stderr.write(`cfstream run: ${file}\n  source: ${source.description}\n  stream: ${config.stream.id} (${config.stream.kind}, n = ${config.stream.n}${config.stream.projection ? `, d = ${config.stream.projection.d}` : ''}, ${config.stream.rate} Hz)\n` +
     `  ${duration > 0 ? `for ${duration} s` : 'until Ctrl-C'}${headless ? ', headless' : ''}\n`);
   // Simulators know the truth: the published factors carry the true error next to the estimate.
-  const published = running.factors.pipe(map((f) => ({ ...f, trueError: truthError(f) })));
+  const published = running.factors.pipe(map((f) => {
+    progress.index = f.index + shift.index;
+    return { ...f, index: f.index + shift.index, trueError: truthError(f) };
+  }));
   const outputs = await startOutputs({
     outputs: config.outputs, brokerFlag: v.broker, headless, info: config.stream, factors$: published, metrics$: running.metrics,
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  const resumeSeq = Math.max(model?.resume?.lastSeq ?? -1, outputs.retained?.seq ?? -1);
+  if (resumeSeq >= 0) {
+    shift.seq = resumeSeq + 1;
+    shift.t = (model?.resume?.lastT ?? 0) + (config.stream.rate > 0 ? 1 / config.stream.rate : 0);
+    shift.index = Math.max(model?.resume?.index ?? 0, outputs.retained?.index ?? 0);
+    progress.index = shift.index;
+    process.stderr.write(`cfstream run: resuming after seq ${resumeSeq} (factors #${shift.index})\n`);
+  }
+  const save = (): void => { if (checkpoint && model) saveCheckpoint(model.model, progress, checkpoint); };
   const t0 = performance.now();
   const stopReason = await new Promise<RunSummary['stoppedBy']>((resolve) => {
     let settled = false;
@@ -122,6 +143,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       settled = true;
       clearInterval(status);
       if (timer) clearTimeout(timer);
+      if (saver) clearInterval(saver);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       for (const sub of subs) sub.unsubscribe();
@@ -155,6 +177,7 @@ export async function runCommand(argv: string[]): Promise<number> {
           (f ? ` | factors #${f.index} in ${fmt(f.seconds, 2)} s${f.quality ? `, held-out error ${fmt(f.quality.heldOutError, 3)}` : ''}${errW !== null ? `, true errW ${fmt(errW, 3)}` : ''}` : ' | no factors yet') + '\n');
     }, intervalMs);
     const timer = duration > 0 ? setTimeout(() => stop('duration'), duration * 1000) : undefined;
+    const saver = checkpoint ? setInterval(save, checkpointEvery * 1000) : undefined;
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     connection = running.connect();
@@ -164,7 +187,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   recording?.close();
   await outputs.close();
   await source.close();
-  if (checkpoint && model) saveModel(model.model, checkpoint);
+  save();
   const seconds = (performance.now() - t0) / 1000;
   const f = last as FactorsMessage | null;
   const summary: RunSummary = {
@@ -221,27 +244,52 @@ async function startRecording(spec: { path: string; range?: readonly [number, nu
   };
 }
 
-/** The model of the config's onlineNmf stage, restored from `path` if the file exists. */
-function restoreModel(config: PipelineConfig, path: string): { model: OnlineNMF; restored: boolean } | undefined {
+/** Where a run stood when its checkpoint was written. */
+interface ResumePoint { lastSeq: number; lastT: number; index: number }
+
+/** A run checkpoint: the model's state and where the run stood. */
+interface RunCheckpoint extends ResumePoint {
+  format: 'cfstream-run-checkpoint';
+  version: 1;
+  savedAt: string;
+  model: OnlineNmfState;
+}
+
+/** The model of the config's onlineNmf stage, restored from `path` if the file exists (a run checkpoint, or a bare model state). */
+function restoreModel(config: PipelineConfig, path: string): { model: OnlineNMF; restored: boolean; resume?: ResumePoint } | undefined {
   const stage = config.stages.find((st): st is StageOf<'onlineNmf'> => st.type === 'onlineNmf');
   if (!stage) throw new UsageError(`--checkpoint ${path}: the config has no onlineNmf stage whose model could be saved`);
   const model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
   if (!existsSync(path)) return { model, restored: false };
   try {
-    model.restore(JSON.parse(readFileSync(path, 'utf8')) as OnlineNmfState);
+    const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<RunCheckpoint> & Record<string, unknown>;
+    if (data.format === 'cfstream-run-checkpoint') {
+      if (data.version !== 1) throw new Error(`checkpoint version ${String(data.version)} is not 1`);
+      model.restore(data.model as OnlineNmfState);
+      const n = (v: unknown, name: string): number => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`checkpoint field ${name} is not a number`);
+        return v;
+      };
+      return { model, restored: true, resume: { lastSeq: n(data.lastSeq, 'lastSeq'), lastT: n(data.lastT, 'lastT'), index: n(data.index, 'index') } };
+    }
+    model.restore(data as unknown as OnlineNmfState);
   } catch (e) {
     throw new UsageError(`--checkpoint ${path}: cannot restore the model: ${(e as Error).message}`);
   }
   return { model, restored: true };
 }
 
-/** Writes the model's state next to `path` and renames it over, so a crash never leaves half a checkpoint. */
-function saveModel(model: OnlineNMF, path: string): void {
+/** Writes the checkpoint next to `path` and renames it over, so a crash never leaves half a checkpoint. */
+function saveCheckpoint(model: OnlineNMF, at: ResumePoint, path: string): void {
   if (model.framesSeen === 0) return;
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(model.state()));
-  renameSync(tmp, path);
-  process.stderr.write(`cfstream run: model saved to ${path} (${model.framesSeen} frames seen)\n`);
+  const data: RunCheckpoint = { format: 'cfstream-run-checkpoint', version: 1, savedAt: new Date().toISOString(), ...at, model: model.state() };
+  try {
+    writeFileSync(tmp, JSON.stringify(data));
+    renameSync(tmp, path);
+  } catch (e) {
+    process.stderr.write(`cfstream run: checkpoint ${path} not written: ${(e as Error).message}\n`);
+  }
 }
 
 function unitColumns(M: Matrix): Matrix {
