@@ -21,18 +21,21 @@
  * many samples were missed: the source estimates it from the host clock, jumps `seq` by that and
  * says so in a `resume` event, keeping `t = t0 + seq / rate` on one grid.
  *
+ * The port itself (open, stall watchdog, reconnect with backoff) is a `SerialLink` (link.ts); this
+ * file adds the handshake, the parser and the clock.
+ *
  * Errors: bad options throw at once (InvalidOptionError naming the option or URI part). A lost link
  * is not an error: it is retried, with `disconnect` and `reconnect` events; frames$ errors with a
  * `CytonError` only when the attempts run out (`reconnectAttempts`, default never) or reconnecting
  * is off.
  */
 import { Observable, share, Subject } from 'rxjs';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { GapDetector, type Frame, type StreamInfo } from '../../src/frames/index.js';
 import { CYTON_PACKET_RATE } from './cytonPacket.js';
 import { parseCytonUri, resolveCytonOptions, type CytonSourceOptions, type ResolvedCytonOptions } from './cytonOptions.js';
 import { CYTON_REJECT_REASONS, CytonParser, type CytonReject, type CytonRejectReason, type CytonSample } from './cytonParser.js';
-import { Reconnector } from './reconnect.js';
+import { SerialLink, type SerialLinkEvent, type SerialLinkHandshake } from './link.js';
 
 export { parseCytonUri, resolveCytonOptions, DEFAULT_CYTON_SOURCE_OPTIONS, type CytonSourceOptions, type ResolvedCytonOptions } from './cytonOptions.js';
 
@@ -165,22 +168,11 @@ interface SessionSinks {
   fail(err: CytonError): void;
 }
 
-type Phase = 'idle' | 'opening' | 'handshake' | 'streaming';
-
-/** One subscription's connection: port, handshake, parser, clock and the reconnect loop. */
+/** One subscription's connection: the serial link (open, stall, reconnect), the 'v' … "$$$" handshake, parser and clock. */
 class CytonSession {
-  private port: SerialPort | undefined;
-  private phase: Phase = 'idle';
-  private stopped = false;
-  private attempt = 0; // the reconnect attempt in progress (0: the first connection)
-  private readonly reconnector: Reconnector;
+  private readonly link: SerialLink;
   private readonly parser: CytonParser;
   private readonly gaps: GapDetector;
-  private watchdog: ReturnType<typeof setInterval> | undefined;
-  private lastDataAt = 0;
-  private handshakeBytes: Buffer[] = [];
-  private handshakeDone: ((banner: string) => void) | undefined;
-  private handshakeFailed: ((err: CytonError) => void) | undefined;
   // Clock: t = t0 + seq / rate; seq = sample.index − base.
   private t0 = 0;
   private base = 0;
@@ -193,159 +185,56 @@ class CytonSession {
     private readonly sinks: SessionSinks,
     private readonly stats: MutableStats,
   ) {
-    this.reconnector = new Reconnector(
-      { delayMs: o.reconnectDelayMs, maxDelayMs: o.reconnectMaxDelayMs, factor: o.reconnectFactor, attempts: o.reconnectAttempts },
-      () => void this.connect(),
-    );
     this.parser = new CytonParser({ daisy: o.daisy, gain: o.gain, onSample: (s) => this.onSample(s), onReject: (r) => this.onReject(r) });
     this.gaps = new GapDetector({ modulo: o.daisy ? 128 : 256 });
+    const { path, baudRate, stallTimeoutMs, reconnectDelayMs, reconnectMaxDelayMs, reconnectFactor, reconnectAttempts } = o;
+    const linkOptions = { path, baudRate, stallTimeoutMs, reconnectDelayMs, reconnectMaxDelayMs, reconnectFactor, reconnectAttempts, farewell: 's' };
+    this.link = new SerialLink(linkOptions, {
+      handshake: (port) => cytonHandshake(port, o.handshakeTimeoutMs),
+      up: (port) => {
+        this.parser.reset();
+        this.gaps.reset();
+        this.resumePending = this.lastSeq >= 0;
+        port.write('b');
+      },
+      data: (chunk) => {
+        this.stats.bytes += chunk.length;
+        this.parser.push(chunk, this.o.now());
+      },
+      down: (wasStreaming) => {
+        if (wasStreaming) this.parser.flush();
+      },
+      event: (e) => this.onLinkEvent(e),
+      fail: (err) => this.sinks.fail(new CytonError(err.path, err.stage, err.problem)),
+    });
   }
 
   start(): void {
-    void this.connect();
+    this.link.start();
   }
 
   /** Unsubscribed: stop streaming ('s') and close; nothing is reported any more. */
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.reconnector.clear();
-    this.stopWatchdog();
-    this.handshakeFailed?.(new CytonError(this.o.path, 'handshake', 'stopped'));
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) port.write('s', () => port.drain(() => closeQuietly(port)));
-    else if (port) closeQuietly(port);
+    this.link.stop();
   }
 
-  /** Opens the port and handshakes; on failure hands over to the one reconnect path. */
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    const started = performance.now();
-    const port = new SerialPort({ path: this.o.path, baudRate: this.o.baudRate, autoOpen: false });
-    this.port = port;
-    this.phase = 'opening';
-    port.on('data', (chunk: Buffer) => this.onData(port, chunk));
-    port.on('close', (err?: Error | null) => this.linkLost(port, err ? 'error' : 'closed', err?.message ?? 'the port was closed'));
-    port.on('error', (err: Error) => this.linkLost(port, 'error', err.message));
-    let stage: 'open' | 'handshake' = 'open';
-    try {
-      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-      if (port !== this.port) return closeQuietly(port);
-      stage = 'handshake';
-      const banner = await this.handshake(port);
-      if (port !== this.port) return;
-      this.parser.reset();
-      this.gaps.reset();
-      this.resumePending = this.lastSeq >= 0;
-      this.phase = 'streaming';
-      this.lastDataAt = performance.now();
-      this.startWatchdog();
-      port.write('b');
-      this.reconnector.succeeded();
+  private onLinkEvent(e: SerialLinkEvent): void {
+    if (e.type === 'connect') {
       this.stats.connects++;
-      this.sinks.event({ type: 'connect', path: this.o.path, attempt: this.attempt, banner, ms: Math.round(performance.now() - started) });
+      this.sinks.event({ type: 'connect', path: e.path, attempt: e.attempt, banner: e.detail, ms: e.ms });
       // The firmware lists the Daisy's ADS1299 in its banner; a mismatch would mis-merge every packet.
-      const hasDaisy = /On Daisy/i.test(banner);
+      const hasDaisy = /On Daisy/i.test(e.detail);
       if (hasDaisy !== this.o.daisy) {
         const message = `the board's banner ${hasDaisy ? 'lists' : 'does not list'} a Daisy, but the source was opened with daisy=${this.o.daisy ? 1 : 0}: channel values will be wrong`;
         this.sinks.event({ type: 'warning', path: this.o.path, message });
       }
-    } catch (e) {
-      if (port !== this.port || this.stopped) return closeQuietly(port); // the close path already took over
-      this.port = undefined;
-      this.phase = 'idle';
-      closeQuietly(port);
-      this.retry(stage, e instanceof CytonError ? e.problem : (e as Error).message);
-    }
-  }
-
-  /** Sends `v` and resolves with the banner text before `$$$`. */
-  private handshake(port: SerialPort): Promise<string> {
-    this.phase = 'handshake';
-    this.handshakeBytes = [];
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new CytonError(this.o.path, 'handshake', `no "$$$" within ${this.o.handshakeTimeoutMs} ms after 'v' (is the board on, and is this its dongle?)`)), this.o.handshakeTimeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.handshakeDone = this.handshakeFailed = undefined;
-      };
-      const fail = (err: CytonError) => {
-        done();
-        reject(err);
-      };
-      this.handshakeFailed = fail;
-      this.handshakeDone = (banner) => {
-        done();
-        resolve(banner);
-      };
-      port.write('v', (err) => err && fail(new CytonError(this.o.path, 'handshake', `writing 'v' failed: ${err.message}`)));
-    });
-  }
-
-  private onData(port: SerialPort, chunk: Buffer): void {
-    if (port !== this.port) return;
-    this.lastDataAt = performance.now();
-    if (this.phase === 'streaming') {
-      this.stats.bytes += chunk.length;
-      this.parser.push(chunk, this.o.now());
-    } else if (this.phase === 'handshake') {
-      this.handshakeBytes.push(chunk);
-      // The board may still be streaming when 'v' arrives: binary may come before the banner.
-      let text = Buffer.concat(this.handshakeBytes).toString('latin1');
-      if (text.length > 65536) text = text.slice(-65536);
-      this.handshakeBytes = [Buffer.from(text, 'latin1')];
-      const end = text.indexOf('$$$');
-      if (end >= 0) this.handshakeDone?.(/[\t\n\r\x20-\x7e]*$/.exec(text.slice(0, end))![0].trim());
-    }
-  }
-
-  /** The port closed, errored or went silent: report, clean up, hand over to the reconnect path. */
-  private linkLost(port: SerialPort, reason: 'closed' | 'error' | 'stall', message: string): void {
-    if (port !== this.port || this.stopped) return;
-    const wasStreaming = this.phase === 'streaming';
-    this.port = undefined;
-    this.phase = 'idle';
-    this.stopWatchdog();
-    this.handshakeFailed?.(new CytonError(this.o.path, 'handshake', `${reason}: ${message}`));
-    if (wasStreaming) this.parser.flush();
-    this.stats.disconnects++;
-    this.sinks.event({ type: 'disconnect', path: this.o.path, reason, message });
-    closeQuietly(port);
-    this.retry('stream', `${reason}: ${message}`);
-  }
-
-  /** The one place that decides what happens after a failure: another attempt, or give up. */
-  private retry(stage: CytonError['stage'], problem: string): void {
-    if (this.stopped) return;
-    const plan = this.reconnector.arm();
-    if (plan) {
-      this.attempt = plan.attempt;
+    } else if (e.type === 'disconnect') {
+      this.stats.disconnects++;
+      this.sinks.event({ type: 'disconnect', path: e.path, reason: e.reason, message: e.message });
+    } else {
       this.stats.reconnectAttempts++;
-      this.sinks.event({ type: 'reconnect', path: this.o.path, attempt: plan.attempt, delayMs: plan.delayMs, error: `${stage}: ${problem}` });
-      return;
+      this.sinks.event({ type: 'reconnect', path: e.path, attempt: e.attempt, delayMs: e.delayMs, error: e.error });
     }
-    if (this.reconnector.pending) return;
-    const tries = this.o.reconnectDelayMs === 0 ? 'reconnecting is off' : `gave up after ${this.o.reconnectAttempts} reconnect attempts`;
-    this.stop();
-    this.sinks.fail(new CytonError(this.o.path, stage, `${problem} (${tries})`));
-  }
-
-  private startWatchdog(): void {
-    this.stopWatchdog();
-    const limit = this.o.stallTimeoutMs;
-    if (limit === 0) return;
-    this.watchdog = setInterval(() => {
-      const port = this.port;
-      if (port && this.phase === 'streaming' && performance.now() - this.lastDataAt > limit) {
-        this.linkLost(port, 'stall', `no data for ${limit} ms`);
-      }
-    }, Math.max(10, Math.min(250, limit / 4)));
-  }
-
-  private stopWatchdog(): void {
-    if (this.watchdog !== undefined) clearInterval(this.watchdog);
-    this.watchdog = undefined;
   }
 
   /** Turns a parsed sample into a frame on the session's time grid. */
@@ -392,6 +281,34 @@ class CytonSession {
   }
 }
 
-function closeQuietly(port: SerialPort): void {
-  if (port.isOpen) port.close(() => {});
+/** Sends `v` and resolves with the banner text before `$$$` (the board may still be streaming binary before it). */
+function cytonHandshake(port: SerialPort, timeoutMs: number): SerialLinkHandshake {
+  let chunks: Buffer[] = [];
+  let settle: { resolve(banner: string): void; reject(err: Error): void } | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const finish = (f: (s: NonNullable<typeof settle>) => void) => {
+    clearTimeout(timer);
+    const s = settle;
+    settle = undefined;
+    if (s) f(s);
+  };
+  const fail = (problem: string) => finish((s) => s.reject(new Error(problem)));
+  const done = new Promise<string>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  timer = setTimeout(() => fail(`no "$$$" within ${timeoutMs} ms after 'v' (is the board on, and is this its dongle?)`), timeoutMs);
+  port.write('v', (err) => err && fail(`writing 'v' failed: ${err.message}`));
+  return {
+    done,
+    data(chunk) {
+      if (!settle) return;
+      chunks.push(chunk);
+      let text = Buffer.concat(chunks).toString('latin1');
+      if (text.length > 65536) text = text.slice(-65536);
+      chunks = [Buffer.from(text, 'latin1')];
+      const end = text.indexOf('$$$');
+      if (end >= 0) finish((s) => s.resolve(/[\t\n\r\x20-\x7e]*$/.exec(text.slice(0, end))![0].trim()));
+    },
+    abort: fail,
+  };
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { Rng } from '../../src/linalg/random.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type EmbeddedBroker } from '../../devices/mqtt/broker.js';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.js';
@@ -44,16 +45,10 @@ interface PageState {
   metricsPoints: number;
 }
 
-/** mulberry32: a small seeded PRNG, so the published data (and the screenshot) are the same every run. */
+/** A seeded uniform generator (the project's Rng), so the published data (and the screenshot) are the same every run. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.uniform();
 }
 
 /** Sparse non-negative factors like the paper's model (k = 40 nonzeros per column), 4 decimals. */

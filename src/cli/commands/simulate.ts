@@ -11,6 +11,10 @@
  * ```
  *
  * `cfstream simulate sensor --mqtt <url>`: a virtual MQTT sensor, see simulateSensor.ts.
+ *
+ * `cfstream simulate lines --serial <path> [--columns 4] [--rate 100] [--seed S] [--bad-every N]`:
+ * a virtual Arduino-style sensor printing CSV lines (simulators/virtualLines.ts), read with
+ * `lines:<other end>?columns=4&rate=100`.
  */
 import { DataError } from '../../errors.js';
 import { num, parseFlags, UsageError } from '../args.js';
@@ -26,7 +30,8 @@ const FLAGS = {
 export async function simulateCommand(argv: string[]): Promise<number> {
   const [board, ...rest] = argv;
   if (board === 'sensor') return (await import('./simulateSensor.js')).simulateSensorCommand(rest);
-  if (board !== 'cyton') throw new UsageError(`simulate: unknown board ${JSON.stringify(board ?? '')}; expected cyton or sensor`);
+  if (board === 'lines') return simulateLines(rest);
+  if (board !== 'cyton') throw new UsageError(`simulate: unknown board ${JSON.stringify(board ?? '')}; expected cyton, sensor or lines`);
   const { values: v, positionals } = parseFlags('simulate cyton', rest, FLAGS);
   if (positionals.length) throw new UsageError(`simulate cyton: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (!v.serial) throw new UsageError('simulate cyton: --serial <path> is required (one end of a pty pair, e.g. from socat)');
@@ -68,5 +73,50 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     process.stdout.write(`virtual Cyton on ${v.serial}: sent ${s.sent} packets (${s.unsent} with nobody reading); ` +
       `dropped ${summary.dropped}, corrupted ${summary.corrupted}, deleted a byte of ${summary.deleted}; commands ${JSON.stringify(s.commands)}\n`);
   }
+  return 0;
+}
+
+const LINES_FLAGS = {
+  serial: { type: 'string' }, columns: { type: 'string' }, rate: { type: 'string' }, seed: { type: 'string' },
+  'bad-every': { type: 'string' }, duration: { type: 'string' }, json: { type: 'boolean' },
+} as const;
+
+/** `simulate lines`: a virtual line-protocol sensor until Ctrl-C / SIGTERM or `--duration`; then a summary. */
+async function simulateLines(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseFlags('simulate lines', argv, LINES_FLAGS);
+  if (positionals.length) throw new UsageError(`simulate lines: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (!v.serial) throw new UsageError('simulate lines: --serial <path> is required (one end of a pty pair, e.g. from socat)');
+  const options = {
+    path: v.serial,
+    columns: num('columns', v.columns, { int: true, min: 1, max: 1024, def: 4 }),
+    rate: num('rate', v.rate, { min: 0.001, max: 100_000, def: 100 }),
+    seed: num('seed', v.seed, { int: true, def: 0 }),
+    badEvery: num('bad-every', v['bad-every'], { int: true, min: 0, def: 0 }),
+  };
+  const duration = num('duration', v.duration, { min: 0, def: Infinity });
+
+  const { VirtualLines } = await import('../../../simulators/virtualLines.js');
+  let sim: Awaited<ReturnType<typeof VirtualLines.start>>;
+  try {
+    sim = await VirtualLines.start(options);
+  } catch (e) {
+    throw new DataError(`cannot open the serial path: ${(e as Error).message}`, v.serial);
+  }
+  const what = `${options.columns} columns, ${options.rate} lines/s, seed ${options.seed}${options.badEvery ? `, a bad line after every ${options.badEvery}` : ''}`;
+  process.stderr.write(`cfstream simulate: virtual line sensor on ${v.serial} (${what}); Ctrl-C to stop\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (Number.isFinite(duration)) setTimeout(stop, duration * 1000);
+  });
+  await sim.close();
+  const s = sim.stats();
+  const badByKind: Record<string, number> = {};
+  for (const b of s.bad) badByKind[b.kind] = (badByKind[b.kind] ?? 0) + 1;
+  const summary = { board: 'lines', serial: v.serial, ...options, sent: s.sent, unsent: s.unsent, bad: s.bad.length, badByKind, headers: s.headers, opens: s.opens };
+  if (v.json) printJson(summary);
+  else process.stdout.write(`virtual line sensor on ${v.serial}: sent ${s.sent} lines (${s.unsent} with nobody reading) and ${s.bad.length} bad lines ${JSON.stringify(badByKind)}\n`);
   return 0;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EdfReader, parseTals, readEdfSignals } from '../../../devices/file/edf.js';
+import { buildEdf } from './craft.js';
 
 const fixture = join(import.meta.dirname, '..', '..', 'fixtures', 'S001R01.edf');
 const dir = mkdtempSync(join(tmpdir(), 'cfstream-edf-'));
@@ -53,33 +54,8 @@ describe('EDF+ reader on the PhysioNet fixture S001R01.edf', () => {
   });
 });
 
-/** Builds an EDF/BDF file: signals given as digital samples per record. */
-function build(o: {
-  bdf?: boolean; reserved?: string; records: number[][][]; spr: number[]; labels?: string[];
-  pmin?: number; pmax?: number; dmin?: number; dmax?: number; declared?: number; duration?: number; annotation?: (rec: number) => string;
-}): Buffer {
-  const ns = o.spr.length;
-  const pad = (s: string, n: number) => s.padEnd(n, ' ').slice(0, n);
-  let head = (o.bdf ? '\xffBIOSEMI' : pad('0', 8)) + pad('X X X X', 80) + pad('Startdate X', 80) + '24.11.26' + '10.20.30';
-  head += pad(String(256 + 256 * ns), 8) + pad(o.reserved ?? '', 44) + pad(String(o.declared ?? o.records.length), 8) + pad(String(o.duration ?? 1), 8) + pad(String(ns), 4);
-  const labels = o.labels ?? o.spr.map((_, i) => `ch${i}`);
-  const fields: [number, (i: number) => string][] = [
-    [16, (i) => labels[i]!], [80, () => ''], [8, () => 'uV'], [8, () => String(o.pmin ?? -100)], [8, () => String(o.pmax ?? 100)],
-    [8, () => String(o.dmin ?? -1000)], [8, () => String(o.dmax ?? 1000)], [80, () => ''], [8, (i) => String(o.spr[i])], [32, () => ''],
-  ];
-  for (const [size, f] of fields) for (let i = 0; i < ns; i++) head += pad(f(i), size);
-  const bps = o.bdf ? 3 : 2;
-  const parts: Buffer[] = [Buffer.from(head, 'latin1')];
-  o.records.forEach((rec, r) => {
-    o.spr.forEach((n, s) => {
-      const b = Buffer.alloc(n * bps);
-      if (labels[s] === 'EDF Annotations') b.write(o.annotation!(r), 'utf8');
-      else rec[s]!.forEach((v, k) => (o.bdf ? b.writeIntLE(v, k * 3, 3) : b.writeInt16LE(v, k * 2)));
-      parts.push(b);
-    });
-  });
-  return Buffer.concat(parts);
-}
+/** Builds an EDF/BDF file byte for byte (test/devices/file/craft.ts, shared with the writer's tests). */
+const build = buildEdf;
 
 function file(name: string, bytes: Buffer): string {
   const p = join(dir, name);
