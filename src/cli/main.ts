@@ -41,6 +41,7 @@ Usage:
   cfstream bench replay [--channels 64 --hours 1 --rate 160 --format bdf|edf] [--keep] [--json]
   cfstream simulate cyton --serial <path> [--daisy] [--rate 250] [--seed S] [--drop-every N]
                      [--corrupt-every N] [--delete-every N] [--duration s] [--json]
+  cfstream simulate lines --serial <path> [--columns 4] [--rate 100] [--seed S] [--bad-every N] [--duration s] [--json]
   cfstream simulate sensor --mqtt <url> [--stream id] [--rate 250] [--n 64] [--compressed d] [--json-frames]
                      [--malformed-every N] [--nan-every N] [--gap-every N] [--duration s] [--json]
   cfstream help

@@ -67,7 +67,7 @@ export async function openSource(uri: string, o: OpenSourceOptions = {}): Promis
     case 'ws':
     case 'wss': return openMqtt(uri);
     default:
-      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:, file:, cyton:, lines:)`);
+      throw new UsageError(`source ${JSON.stringify(uri)}: unknown scheme ${JSON.stringify(scheme)} (known: sim:, file:, cyton:, lines:, mqtt://)`);
   }
 }
 
