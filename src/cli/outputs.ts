@@ -7,7 +7,7 @@
 import { firstValueFrom, race, timer, type Observable } from 'rxjs';
 import { filter, map } from 'rxjs/operators';
 import type { StreamInfo } from '../frames/index.js';
-import type { FactorsMessage, MetricsSnapshot, OutputSettings } from '../../pipelines/index.js';
+import type { ActivationsMessage, FactorsMessage, MetricsSnapshot, OutputSettings } from '../../pipelines/index.js';
 import { UsageError } from './args.js';
 
 /** What `startOutputs` needs. */
@@ -20,6 +20,8 @@ export interface OutputRequest {
   info: StreamInfo;
   factors$: Observable<FactorsMessage & { trueError?: number | null }>;
   metrics$: Observable<MetricsSnapshot>;
+  /** The model's activations (codes h), sampled. */
+  activations$?: Observable<ActivationsMessage>;
   /** A line for the log (stderr). */
   log: (line: string) => void;
   /** ms to wait for the broker at start-up (5000). */
@@ -118,8 +120,8 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
       else if (e.type === 'connect') r.log(`cfstream run: MQTT connected to ${e.url}`);
       else if (e.type === 'drop' || e.type === 'publish-error') r.log(`cfstream run: MQTT ${e.type} on ${e.topic}`);
     });
-    sink.attach({ factors$: retained ? r.factors$.pipe(filter((f) => f.seq > retained.seq)) : r.factors$, metrics$: r.metrics$ });
-    r.log(`  MQTT: publishing to ${url} on ${prefix}/${stream}/{info,status,factors,metrics}`);
+    sink.attach({ factors$: retained ? r.factors$.pipe(filter((f) => f.seq > retained.seq)) : r.factors$, metrics$: r.metrics$, ...(r.activations$ ? { activations$: r.activations$ } : {}) });
+    r.log(`  MQTT: publishing to ${url} on ${prefix}/${stream}/{info,status,factors,metrics${r.activations$ ? ',activations' : ''}}`);
     let dashboardUrl: string | undefined;
     if (!r.headless && r.outputs?.dashboard?.enabled !== false && wsUrl) {
       const { startDashboard } = await import('../dashboard/server.js');

@@ -19,12 +19,12 @@
 import mqtt from 'mqtt';
 import uPlot from 'uplot';
 import { drawFactors } from './factorsView.js';
-import { checkFactors, checkInfo, checkMetrics, checkStatus, decodeText, MalformedError, parseObject } from './messages.js';
+import { checkActivations, checkFactors, checkInfo, checkMetrics, checkStatus, decodeText, MalformedError, parseObject } from './messages.js';
 
 /** @typedef {import('./messages.js').FactorsView} FactorsView */
 /** @typedef {import('./messages.js').MetricsView} MetricsView */
 /** @typedef {import('./messages.js').StreamInfoView} StreamInfoView */
-/** @typedef {'info' | 'status' | 'factors' | 'metrics'} Topic */
+/** @typedef {'info' | 'status' | 'factors' | 'metrics' | 'activations'} Topic */
 
 const HISTORY = 600; // points kept per chart
 const CHART_HEIGHT = 220;
@@ -96,12 +96,13 @@ const state = {
   info: /** @type {StreamInfoView | null} */ (null),
   factorsSeen: 0,
   metricsSeen: 0,
+  activationsSeen: 0,
   lastIndex: /** @type {number | null} */ (null),
   factors: /** @type {FactorsView | null} */ (null),
   metrics: /** @type {MetricsView | null} */ (null),
-  malformed: { total: 0, info: 0, status: 0, factors: 0, metrics: 0 },
+  malformed: { total: 0, info: 0, status: 0, factors: 0, metrics: 0, activations: 0 },
   lastProblem: /** @type {string | null} */ (null),
-  renders: { factors: 0, errors: 0, metrics: 0 },
+  renders: { factors: 0, errors: 0, metrics: 0, activations: 0 },
   factorsMode: /** @type {'traces' | 'heatmap' | null} */ (null),
   lastFactorsRenderMs: /** @type {number | null} */ (null),
   errorPoints: 0,
@@ -114,13 +115,18 @@ const state = {
 const errorData = [[], [], [], []];
 /** @type {[number[], (number | null)[], (number | null)[]]} */
 const metricsData = [[], [], []];
-const dirty = { header: true, factors: false, errors: false, metrics: false };
+/** @type {(number | null)[][]} time, then one series per component (made when the rank is known) */
+let activationData = [[]];
+const dirty = { header: true, factors: false, errors: false, metrics: false, activations: false };
 let frameRequested = false;
 
 /** @type {uPlot | null} */
 let errorChart = null;
 /** @type {uPlot | null} */
 let metricsChart = null;
+/** @type {uPlot | null} */
+let activationChart = null;
+const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 function requestDraw() {
   if (frameRequested) return;
@@ -210,6 +216,18 @@ function onMessage(topic, payload) {
           push(errorData, f.t, [f.quality?.heldOutError ?? null, f.quality?.compressedError ?? null, f.trueError]);
           dirty.errors = true;
         }
+        break;
+      }
+      case 'activations': {
+        const a = checkActivations(parseObject(text));
+        if (activationData.length !== a.rank + 1) { // a new rank: a new chart
+          activationData = [[], ...Array.from({ length: a.rank }, () => [])];
+          activationChart?.destroy();
+          activationChart = null;
+        }
+        state.activationsSeen++;
+        push(activationData, a.t, a.h);
+        dirty.activations = true;
         break;
       }
       case 'metrics': {
@@ -334,11 +352,25 @@ function drawMetrics() {
     `${m.skipped ? ` · ${m.skipped} skipped` : ''}${m.failures ? ` · ${m.failures} failed` : ''}`;
 }
 
+function drawActivations() {
+  const rank = activationData.length - 1;
+  if (rank < 1) return;
+  activationChart ??= makeChart(el('activations-chart'), {
+    scales: { x: { time: false }, y: { range: fromZero } },
+    axes: [{ label: 'stream time (s)' }, { label: 'activation h', size: 60 }],
+    series: [{ label: 't' }, ...Array.from({ length: rank }, (_, c) => ({ label: `h${c + 1}`, stroke: PALETTE[c % PALETTE.length], width: 1.5, spanGaps: true }))],
+  }, /** @type {uPlot.AlignedData} */ (activationData));
+  activationChart.setData(/** @type {uPlot.AlignedData} */ (activationData));
+  state.renders.activations++;
+  el('activations-meta').textContent = `${rank} components · ${/** @type {number[]} */ (activationData[0]).length} points`;
+}
+
 function draw() {
   if (dirty.header) { dirty.header = false; drawHeader(); }
   if (dirty.factors) { dirty.factors = false; drawFactorsPanel(); }
   if (dirty.errors) { dirty.errors = false; drawErrors(); }
   if (dirty.metrics) { dirty.metrics = false; drawMetrics(); }
+  if (dirty.activations) { dirty.activations = false; drawActivations(); }
 }
 
 async function main() {
@@ -346,7 +378,7 @@ async function main() {
   state.config = config;
   const base = `${config.prefix}/${config.stream}`;
   /** @type {Topic[]} */
-  const topics = ['info', 'status', 'factors', 'metrics'];
+  const topics = ['info', 'status', 'factors', 'metrics', 'activations'];
   const client = mqtt.connect(config.wsUrl, {
     clientId: `cfstream-dashboard-${Math.random().toString(16).slice(2, 10)}`,
     protocolVersion: 4, // the embedded broker (aedes) speaks 3.1.1

@@ -221,6 +221,26 @@ export function checkFactors(o) {
 }
 
 /**
+ * Checks an ActivationsMessage `{seq, t, rank, h}`: `h` is `rank` numbers (or one such array per
+ * frame of a block, averaged here).
+ * @param {Record<string, unknown>} o
+ * @returns {{ seq: number, t: number, rank: number, h: number[] }}
+ */
+export function checkActivations(o) {
+  const rank = int(o, 'rank', 1);
+  const h = o.h;
+  /** @param {unknown} row */
+  const isRow = (row) => Array.isArray(row) && row.length === rank && row.every((v) => typeof v === 'number');
+  if (isRow(h)) return { seq: num(o, 'seq'), t: num(o, 't'), rank, h: /** @type {number[]} */ (h) };
+  if (Array.isArray(h) && h.length > 0 && h.every(isRow)) {
+    const rows = /** @type {number[][]} */ (h);
+    const mean = Array.from({ length: rank }, (_, c) => rows.reduce((s, row) => s + /** @type {number} */ (row[c]), 0) / rows.length);
+    return { seq: num(o, 'seq'), t: num(o, 't'), rank, h: mean };
+  }
+  throw new MalformedError(`h is ${describe(h)}, expected rank = ${rank} numbers (or arrays of them)`);
+}
+
+/**
  * Checks a MetricsSnapshot.
  * @param {Record<string, unknown>} o
  * @returns {MetricsView}

@@ -46,6 +46,11 @@ describe('cfstream run → embedded broker', () => {
     let sub = await rawSubscriber(url, 'cfstream/sim/#');
     await waitFor(() => sub.texts('cfstream/sim/factors').length > 0, 'factors', 10_000);
     expect((performance.now() - started) / 1000).toBeLessThan(10);
+    await waitFor(() => sub.texts('cfstream/sim/activations').length > 0, 'activations', 3000);
+    const a = JSON.parse(sub.texts('cfstream/sim/activations').at(-1)!);
+    expect(a.rank).toBe(10);
+    expect(a.h).toHaveLength(10);
+    expect(a.h.every((v: number) => v >= 0)).toBe(true);
     await sub.end();
     sub = await rawSubscriber(url, 'cfstream/sim/#'); // late: only retained messages
     await waitFor(() => sub.texts('cfstream/sim/factors').length > 0 && sub.texts('cfstream/sim/info').length > 0, 'retained messages', 3000);

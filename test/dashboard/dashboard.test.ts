@@ -35,10 +35,11 @@ interface PageState {
   info: { id: string; n: number } | null;
   factorsSeen: number;
   metricsSeen: number;
+  activationsSeen: number;
   lastIndex: number | null;
   malformed: { total: number; info: number; status: number; factors: number; metrics: number };
   lastProblem: string | null;
-  renders: { factors: number; errors: number; metrics: number };
+  renders: { factors: number; errors: number; metrics: number; activations: number };
   factorsMode: 'traces' | 'heatmap' | null;
   lastFactorsRenderMs: number | null;
   errorPoints: number;
@@ -167,6 +168,16 @@ describe.skipIf(!CHROMIUM && !CI)(CHROMIUM || CI ? 'dashboard in headless Chromi
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     expect(await canvasUrl('#error-chart canvas')).not.toBe(errorsBefore);
     expect(await canvasUrl('#metrics-chart canvas')).not.toBe(metricsBefore);
+    // Activations over time: one series per component, a single frame or a block (averaged).
+    for (let i = 0; i < 5; i++) await publish('activations', JSON.stringify({ seq: 100 * i, t: i, rank: 10, h: Array.from({ length: 10 }, (_, c) => (c + 1) * (i + 1)) }));
+    await publish('activations', JSON.stringify({ seq: 600, t: 6, rank: 10, h: [Array(10).fill(1), Array(10).fill(3)] }));
+    await waitFor((st) => st.activationsSeen === 6 && st.renders.activations >= 1);
+    expect(await page.textContent('#activations-meta')).toContain('10 components · 6 points');
+    const activationsBefore = await canvasUrl('#activations-chart canvas');
+    await publish('activations', JSON.stringify({ seq: 700, t: 7, rank: 10, h: Array(10).fill(50) }));
+    await waitFor((st) => st.activationsSeen === 7);
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    expect(await canvasUrl('#activations-chart canvas')).not.toBe(activationsBefore);
     const s = await pageState();
     expect(s.factorsSeen).toBe(14);
     expect(s.lastFactorsRenderMs).toBeLessThan(50);
@@ -190,7 +201,7 @@ describe.skipIf(!CHROMIUM && !CI)(CHROMIUM || CI ? 'dashboard in headless Chromi
     await pub.publishAsync(`${BASE}/info`, Buffer.from([0xff, 0xfe, 0x00]), { qos: 1 });
     await waitFor((s) => s.malformed.total === 5);
     let s = await pageState();
-    expect(s.malformed).toEqual({ total: 5, info: 1, status: 1, factors: 2, metrics: 1 });
+    expect(s.malformed).toEqual({ total: 5, info: 1, status: 1, factors: 2, metrics: 1, activations: 0 });
     expect(s.lastIndex).toBe(14); // the bad factors (index 99) were not taken
     expect(s.status).toBe('online');
     expect(await page.textContent('#malformed')).toBe('5 malformed ignored');

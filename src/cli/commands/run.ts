@@ -8,9 +8,10 @@
  * factor error.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { map, tap, type Subscription } from 'rxjs';
+import { filter, map, tap, throttleTime, type Observable, type Subscription } from 'rxjs';
+import { NotFittedError } from '../../errors.js';
 import { parse as parseYaml } from 'yaml';
-import { buildPipeline, parsePipelineConfig, type FactorsMessage, type MetricsSnapshot, type PipelineConfig, type PipelineEvent, type StageOf } from '../../../pipelines/index.js';
+import { buildPipeline, parsePipelineConfig, type ActivationsMessage, type ModelUpdate, type FactorsMessage, type MetricsSnapshot, type PipelineConfig, type PipelineEvent, type StageOf } from '../../../pipelines/index.js';
 import { onlineNmfModelSpec } from '../../../pipelines/builder.js';
 import { OnlineNMF, type OnlineNmfState } from '../../factorize/online/nmf.js';
 import type { Frame, StreamInfo } from '../../frames/index.js';
@@ -122,8 +123,25 @@ export async function runCommand(argv: string[]): Promise<number> {
     progress.index = f.index + shift.index;
     return { ...f, index: f.index + shift.index, trueError: truthError(f) };
   }));
+  // The model's codes of the latest block, averaged per component, at most 4 times a second.
+  const activations$ = built.output === 'updates'
+    ? (running.output as Observable<ModelUpdate>).pipe(
+      throttleTime(250),
+      map((u): ActivationsMessage | null => {
+        const H = codesOf(u); // r × b, a copy; none while the warm start buffers
+        if (!H) return null;
+        const h = Array.from({ length: H.rows }, (_, c) => {
+          let s = 0;
+          for (let j = 0; j < H.cols; j++) s += H.data[c * H.cols + j]!;
+          return H.cols > 0 ? s / H.cols : 0;
+        });
+        return { seq: u.lastSeq, t: u.t, rank: H.rows, h };
+      }),
+      filter((a): a is ActivationsMessage => a !== null),
+    )
+    : undefined;
   const outputs = await startOutputs({
-    outputs: config.outputs, brokerFlag: v.broker, headless, info: config.stream, factors$: published, metrics$: running.metrics,
+    outputs: config.outputs, brokerFlag: v.broker, headless, info: config.stream, factors$: published, metrics$: running.metrics, activations$,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const resumeSeq = Math.max(model?.resume?.lastSeq ?? -1, outputs.retained?.seq ?? -1);
@@ -201,6 +219,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       `${summary.errW !== null ? `, true errW ${fmt(summary.errW, 3)}` : ''}\n`);
   }
   return 0;
+}
+
+/** The model's codes of its last block (a copy), or null while it buffers its warm-start frames. */
+function codesOf(u: ModelUpdate): Matrix | null {
+  try {
+    return u.model.components().H;
+  } catch (e) {
+    if (e instanceof NotFittedError) return null;
+    throw e;
+  }
 }
 
 /** A recording of the source's frames that never stops the run: a write error ends the recording, logged once. */
