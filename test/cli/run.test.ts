@@ -163,8 +163,11 @@ describe('cfstream run', () => {
   it('refuses bad configs and sources at start-up with one line and exit code 2', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, SMALL.replace('    rank: 3', '    rank: 3\n    rnak: 4'));
+    const wrongType = join(dir, 'wrong-type.yaml');
+    writeFileSync(wrongType, SMALL.replace('    rank: 3', '    rank: three'));
     const cases: [string[], RegExp][] = [
       [[join(dir, 'missing.yaml')], /cannot read config .*missing\.yaml: no such file/],
+      [[wrongType], /wrong-type\.yaml:8:11: stages\[2\]\.rank: must be /],
       [[bad], /bad\.yaml:9:5: stages\[2\]\.rnak: unknown key 'rnak'/],
       [[bad, '--source', 'ftp:x'], /unknown scheme "ftp"/],
       [[join(root, 'config/default.yaml'), '--source', 'sim:synthetic?q=1'], /unknown parameter "q"/],
