@@ -30,6 +30,7 @@ Usage:
                      [--no-rf] [--seed S] [--json] [--plot out.svg]
   cfstream bench factorize [--reps 5] [--rf-reps 3] [--no-lp] [--json]
   cfstream bench recovery [--n 2000 --d 400 --p 5 --k 40 --r 10] [--json]
+  cfstream bench load [--devices 100] [--rate 250] [--seconds 20] [--qos 0|1] [--broker embedded|aedes|mosquitto|URL] [--json]
   cfstream bench stream [--n 2000 --d 400 --r 10 --k 40 --frames 20000 --batch 32 --warm-start 0]
                      [--pool 4096 --reconstruct-ms 1000 --raw] [--json]
   cfstream run [config.yaml] [--source URI] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--json]

@@ -16,7 +16,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === 'stream') return (await import('./benchStream.js')).benchStreamCommand(rest);
   if (name === 'replay') return (await import('./benchReplay.js')).benchReplayCommand(rest);
-  if (name !== 'factorize' && name !== 'recovery') throw new UsageError(`bench: unknown benchmark ${JSON.stringify(name ?? '')}; expected factorize, recovery, stream or replay`);
+  if (name === 'load') return (await import('./benchLoad.js')).benchLoadCommand(rest);
+  if (name !== 'factorize' && name !== 'recovery') throw new UsageError(`bench: unknown benchmark ${JSON.stringify(name ?? '')}; expected factorize, recovery, stream, replay or load`);
   const { values: v, positionals } = parseFlags(`bench ${name}`, rest, FLAGS);
   if (positionals.length) throw new UsageError(`bench ${name}: unexpected argument ${JSON.stringify(positionals[0])}`);
   const n = num('n', v.n, { int: true, min: 2, def: 2000 });
