@@ -38,11 +38,18 @@ export const DEFAULT_P = 5;
 
 const ENSEMBLES: readonly Ensemble[] = ['sparse-binary', 'gaussian', 'rademacher'];
 
+/** Largest n a ProjectionSpec may have. */
+export const MAX_N = 10_000_000;
+/** Largest number of stored entries of P (n·p sparse, n·d dense): 2^27, 1 GiB of float64. */
+export const MAX_ENTRIES = 2 ** 27;
+
 /** Checks a spec and returns it with `p` resolved; throws InvalidOptionError naming the field. */
 export function validateProjectionSpec(spec: ProjectionSpec): Required<ProjectionSpec> {
   const owner = 'ProjectionSpec';
   if (!ENSEMBLES.includes(spec.ensemble)) throw new InvalidOptionError(owner, 'ensemble', `one of ${ENSEMBLES.join(', ')}`, spec.ensemble);
-  if (!Number.isInteger(spec.n) || spec.n < 2) throw new InvalidOptionError(owner, 'n', 'an integer ≥ 2', spec.n);
+  // Bounded so that P fits in memory and int32 indices (n·p entries, or d·n dense): a huge n in a
+  // config must be an error naming it, not a RangeError from an allocation.
+  if (!Number.isInteger(spec.n) || spec.n < 2 || spec.n > MAX_N) throw new InvalidOptionError(owner, 'n', `an integer in [2, ${MAX_N}]`, spec.n);
   if (!Number.isInteger(spec.d) || spec.d < 1 || spec.d >= spec.n) {
     throw new InvalidOptionError(owner, 'd', `an integer with 1 ≤ d < n = ${spec.n}`, spec.d);
   }
@@ -51,6 +58,9 @@ export function validateProjectionSpec(spec: ProjectionSpec): Required<Projectio
     throw new InvalidOptionError(owner, 'p', `an integer with 1 ≤ p ≤ d = ${spec.d}`, p);
   }
   if (!Number.isInteger(spec.seed)) throw new InvalidOptionError(owner, 'seed', 'an integer', spec.seed);
+  if (spec.ensemble === 'sparse-binary' ? spec.n * p > MAX_ENTRIES : spec.n * spec.d > MAX_ENTRIES) {
+    throw new InvalidOptionError(owner, 'n', `a size whose P holds at most ${MAX_ENTRIES} entries (${spec.ensemble === 'sparse-binary' ? 'n·p' : 'n·d'})`, spec.n);
+  }
   return { ensemble: spec.ensemble, n: spec.n, d: spec.d, p, seed: spec.seed };
 }
 

@@ -30,6 +30,9 @@
 // ---------------------------------------------------------------------------------------------
 // Plain kernels (views).
 
+/** Smallest A[t,t] a dictionary column is updated with: below it 1/A[t,t] overflows (subnormal codes), found by the fuzz corpus. */
+const MIN_PIVOT = 1e-280;
+
 /**
  * Copies `len` entries of `src` from `from` into `dst` from `to`, checking each is finite and
  * ≥ 0. @returns −1 if all were good, else the offset (relative to `from`) of the first bad entry.
@@ -284,7 +287,7 @@ export function dictionarySweepsJs(
     for (let t = 0; t < r; t++) {
       const at = a + t * r;
       const att = f[at + t]!;
-      if (!(att > 0)) continue;
+      if (!(att > MIN_PIVOT)) continue; // 0 or subnormal: 1/att would overflow and poison W for good
       const bRow = bt + t * dp, wRow = wt + t * dp;
       for (let p = 0; p < dp; p++) f[u + p] = f[bRow + p]!;
       let l = 0;
@@ -568,7 +571,7 @@ function dictionaryFunction(): Fn {
     fn.loopWhile(() => fn.emit(fn.get(t), fn.get(r), OP.i32LtS), () => {
       fn.emit(fn.get(a), fn.get(t), fn.get(r), OP.i32Mul, fn.i32(3), OP.i32Shl, OP.i32Add, fn.set(arow));
       fn.emit(fn.get(arow), fn.get(t), fn.i32(3), OP.i32Shl, OP.i32Add, OP.f64Load, 3, 0, fn.set(att));
-      fn.emit(fn.get(att), fn.f64(0), OP.f64Gt, OP.if, 0x40);
+      fn.emit(fn.get(att), fn.f64(MIN_PIVOT), OP.f64Gt, OP.if, 0x40); // as the JS kernel: skip 0 and subnormal pivots
       {
         fn.emit(fn.get(bt), fn.get(t), fn.get(rowb), OP.i32Mul, OP.i32Add, fn.set(brow));
         fn.emit(fn.get(wt), fn.get(t), fn.get(rowb), OP.i32Mul, OP.i32Add, fn.set(wrow));

@@ -122,7 +122,7 @@ export const DEFAULT_ONLINE_NMF_OPTIONS: Readonly<Omit<OnlineNmfOptions, 'rank'>
 
 /** Allowed values of each option (drives validation and the generic option test). */
 export const ONLINE_NMF_CONSTRAINTS: ConstraintTable<OnlineNmfOptions> = Object.freeze({
-  rank: { type: 'int', min: 1 },
+  rank: { type: 'int', min: 1, max: 4096 }, // the r×r statistics and per-call buffers stay small
   forgetting: { type: 'number', min: 0, minExclusive: true, max: 1 },
   codingSweeps: { type: 'int', min: 0 },
   dictSweeps: { type: 'int', min: 1 },

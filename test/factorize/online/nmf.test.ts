@@ -444,7 +444,7 @@ describe('OnlineNMF — options', () => {
   }
 
   it('cross-field and missing options: rank is required, warmStartFrames is 0 or ≥ rank, unknown options are refused', () => {
-    expect(() => new OnlineNMF({} as { rank: number })).toThrow(/option 'rank' must be an integer ≥ 1; got undefined/);
+    expect(() => new OnlineNMF({} as { rank: number })).toThrow(/option 'rank' must be an integer in \[1, 4096\]; got undefined/);
     expect(() => new OnlineNMF({ rank: 4, warmStartFrames: 3 })).toThrow(/option 'warmStartFrames' must be 0 or an integer ≥ rank = 4; got 3/);
     expect(() => new OnlineNMF({ rank: 4, warmStartFrames: 4 })).not.toThrow();
     expect(() => new OnlineNMF({ rank: 4, forgeting: 0.9 } as { rank: number })).toThrow(/option 'forgeting' must be a known option/);
