@@ -28,7 +28,8 @@
  * cycle through `faultOffsets`. `disconnect()` closes the port (a powered-off board); when the
  * port disappears (socat killed) the board keeps sampling and reopens the path every `reopenMs`.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { VirtualPort } from './virtualPort.js';
 import { CYTON_PACKET_BYTES, CYTON_PACKET_RATE, encodeCytonPacket } from '../devices/serial/cytonPacket.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { Rng } from '../src/linalg/random.js';
@@ -138,10 +139,7 @@ export class VirtualCytonSignal {
 export class VirtualCyton {
   readonly options: Readonly<Required<VirtualCytonOptions>>;
   readonly signal: VirtualCytonSignal;
-  private port: SerialPort | undefined;
-  private closed = false;
-  private offline = false; // disconnect() without a reopen time
-  private reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly link: VirtualPort;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private startedAt = 0;
   private sentInRun = 0; // packets due since 'b' (drift correction)
@@ -155,12 +153,16 @@ export class VirtualCyton {
   private constructor(options: VirtualCytonOptions) {
     this.options = Object.freeze(resolveOptions(options));
     this.signal = new VirtualCytonSignal(this.options.seed, this.options.daisy ? 16 : 8);
+    this.link = new VirtualPort(this.options, (port) => {
+      this.s.opens++;
+      port.on('data', (chunk: Buffer) => this.command(chunk));
+    });
   }
 
   /** Opens `options.path` and starts answering commands; rejects if the path cannot be opened. */
   static async start(options: VirtualCytonOptions): Promise<VirtualCyton> {
     const board = new VirtualCyton(options);
-    await board.open();
+    await board.link.start();
     board.ticker = setInterval(() => board.tick(), board.options.tickMs);
     return board;
   }
@@ -176,55 +178,23 @@ export class VirtualCyton {
    * after `ms` (undefined: stays closed until `reconnect()`).
    */
   async disconnect(ms?: number): Promise<void> {
-    this.offline = true;
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    if (ms !== undefined) this.reopenTimer = setTimeout(() => void this.reconnect(), ms);
+    await this.link.disconnect(ms);
   }
 
   /** Reopens the port after `disconnect()` (retrying every reopenMs until the path is there). */
   async reconnect(): Promise<void> {
-    this.offline = false;
-    clearTimeout(this.reopenTimer);
-    await this.open().catch(() => this.scheduleReopen());
+    await this.link.reconnect();
   }
 
   /** Stops everything and closes the port. */
   async close(): Promise<void> {
-    this.closed = true;
     clearInterval(this.ticker);
-    clearTimeout(this.reopenTimer);
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await this.link.close();
   }
 
-  private async open(): Promise<void> {
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-    if (this.closed || this.offline) {
-      port.close(() => {});
-      return;
-    }
-    this.port = port;
-    this.s.opens++;
-    port.on('data', (chunk: Buffer) => this.command(chunk));
-    port.on('close', () => {
-      if (this.port !== port) return;
-      this.port = undefined; // the path vanished (socat gone): come back when it is there again
-      this.scheduleReopen();
-    });
-    port.on('error', () => {});
-  }
-
-  private scheduleReopen(): void {
-    if (this.closed || this.offline) return;
-    clearTimeout(this.reopenTimer);
-    this.reopenTimer = setTimeout(() => {
-      if (this.closed || this.offline || this.port) return;
-      this.open().catch(() => this.scheduleReopen());
-    }, this.options.reopenMs);
+  /** The open port, or undefined while disconnected. */
+  private get port(): SerialPort | undefined {
+    return this.link.port;
   }
 
   private command(chunk: Buffer): void {

@@ -24,7 +24,8 @@
  * `stats().bad`. `disconnect()` closes the port (a powered-off sensor); when the port disappears
  * (socat killed) the sensor keeps sampling and reopens the path every `reopenMs`.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { VirtualPort } from './virtualPort.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { Rng } from '../src/linalg/random.js';
 
@@ -138,10 +139,7 @@ export class VirtualLinesSignal {
 export class VirtualLines {
   readonly options: Readonly<Required<VirtualLinesOptions>>;
   readonly signal: VirtualLinesSignal;
-  private port: SerialPort | undefined;
-  private closed = false;
-  private offline = false; // disconnect() without a reopen time
-  private reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly link: VirtualPort;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private startedAt = 0;
   private j = 0; // lines generated since start
@@ -153,12 +151,19 @@ export class VirtualLines {
     this.options = Object.freeze(resolveOptions(options));
     this.signal = new VirtualLinesSignal(this.options.seed, this.options.columns);
     this.rng = new Rng(this.options.seed + 1);
+    this.link = new VirtualPort(this.options, (port) => {
+      this.s.opens++;
+      if (this.options.header) {
+        this.s.headers++;
+        port.write(this.headerLine() + this.options.eol);
+      }
+    });
   }
 
   /** Opens `options.path` and starts sending; rejects if the path cannot be opened. */
   static async start(options: VirtualLinesOptions): Promise<VirtualLines> {
     const sensor = new VirtualLines(options);
-    await sensor.open();
+    await sensor.link.start();
     sensor.startedAt = performance.now();
     sensor.ticker = setInterval(() => sensor.tick(), sensor.options.tickMs);
     return sensor;
@@ -192,58 +197,23 @@ export class VirtualLines {
    * after `ms` (undefined: stays closed until `reconnect()`).
    */
   async disconnect(ms?: number): Promise<void> {
-    this.offline = true;
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    if (ms !== undefined) this.reopenTimer = setTimeout(() => void this.reconnect(), ms);
+    await this.link.disconnect(ms);
   }
 
   /** Reopens the port after `disconnect()` (retrying every reopenMs until the path is there). */
   async reconnect(): Promise<void> {
-    this.offline = false;
-    clearTimeout(this.reopenTimer);
-    await this.open().catch(() => this.scheduleReopen());
+    await this.link.reconnect();
   }
 
   /** Stops everything and closes the port. */
   async close(): Promise<void> {
-    this.closed = true;
     clearInterval(this.ticker);
-    clearTimeout(this.reopenTimer);
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await this.link.close();
   }
 
-  private async open(): Promise<void> {
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-    if (this.closed || this.offline) {
-      port.close(() => {});
-      return;
-    }
-    this.port = port;
-    this.s.opens++;
-    port.on('close', () => {
-      if (this.port !== port) return;
-      this.port = undefined; // the path vanished (socat gone): come back when it is there again
-      this.scheduleReopen();
-    });
-    port.on('error', () => {});
-    if (this.options.header) {
-      this.s.headers++;
-      port.write(this.headerLine() + this.options.eol);
-    }
-  }
-
-  private scheduleReopen(): void {
-    if (this.closed || this.offline) return;
-    clearTimeout(this.reopenTimer);
-    this.reopenTimer = setTimeout(() => {
-      if (this.closed || this.offline || this.port) return;
-      this.open().catch(() => this.scheduleReopen());
-    }, this.options.reopenMs);
+  /** The open port, or undefined while disconnected. */
+  private get port(): SerialPort | undefined {
+    return this.link.port;
   }
 
   /** Sends the lines due since the last tick, with the bad lines. */
