@@ -37,7 +37,7 @@ import { Observable, share, Subject, tap } from 'rxjs';
 import { matchedError } from '../../src/compressed/metrics.js';
 import type { Frame, StreamInfo } from '../../src/frames/index.js';
 import type { OnlineNMF } from '../../src/factorize/online/nmf.js';
-import type { Matrix } from '../../src/linalg/matrix.js';
+import { fromColumns, scaleColumns, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/linalg/random.js';
 import { makeProjection, rowBlock, type Projection, type ProjectionSpec } from '../../src/sensing/index.js';
 import { generateSyntheticModel } from '../../src/experiments/syntheticModel.js';
@@ -296,13 +296,6 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[i]!;
 }
 
-/** Columns (arrays) as an n×r matrix, column c scaled by s[c]. */
-function scaledMatrix(cols: number[][], s: ArrayLike<number>): Matrix {
-  const r = cols.length, n = cols[0]?.length ?? 0;
-  const data = new Float64Array(n * r);
-  for (let c = 0; c < r; c++) for (let i = 0; i < n; i++) data[i * r + c] = cols[c]![i]! * s[c]!;
-  return { rows: n, cols: r, data };
-}
 
 /** Streams the synthetic model through the pipeline operators and reports speed, latency, memory and quality. */
 export async function benchStream(options: BenchStreamOptions): Promise<BenchStreamResult> {
@@ -346,8 +339,8 @@ export async function benchStream(options: BenchStreamOptions): Promise<BenchStr
       for (let j = 0; j < size; j++) q += H.data[c * size + j]! ** 2;
       s[c] = Math.sqrt(q);
     }
-    errCompressed = matchedError(Ptrain.applyColumns(pool.W), scaledMatrix(last.Wc, s)).error;
-    errW = matchedError(pool.W, scaledMatrix(last.W, s)).error;
+    errCompressed = matchedError(Ptrain.applyColumns(pool.W), scaleColumns(fromColumns(last.Wc), s)).error;
+    errW = matchedError(pool.W, scaleColumns(fromColumns(last.W), s)).error;
   }
   const at100k = res.rss.find(([f]) => f >= 100_000)?.[1] ?? NaN;
   return {

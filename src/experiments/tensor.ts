@@ -5,7 +5,7 @@
  * compared with the truth after unit-norm columns and a sign-invariant optimal matching.
  * Seeds: data from `seed`, P from `seed + 1`, the CP start from `seed + 2`.
  */
-import { clone, matrix, normalizeColumnsInPlace, type Matrix } from '../linalg/matrix.js';
+import { matrix, unitColumns, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/random.js';
 import { makeProjection } from '../sensing/index.js';
 import { cpReconstruct, type CpMethod } from '../factorize/cp/index.js';
@@ -41,12 +41,6 @@ export interface TensorExperimentRow extends Omit<SyntheticSetting, 'm'> {
   /** Err(R_P(P·A), A): recovery from the exact compressed factor (FR and RF only). */
   errOracle: number | null;
   seconds: StageSeconds;
-}
-
-function unitColumns(F: Matrix): Matrix {
-  const U = clone(F);
-  normalizeColumnsInPlace(U.data, U.rows, U.cols);
-  return U;
 }
 
 /** Runs one point. */

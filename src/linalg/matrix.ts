@@ -92,6 +92,21 @@ export function normalizeColumnsInPlace(data: Float64Array, rows: number, cols: 
   return norms;
 }
 
+/** A copy of A with unit ℓ2-norm columns (zero columns stay zero). */
+export function unitColumns(A: Matrix): Matrix {
+  const U = clone(A);
+  normalizeColumnsInPlace(U.data, U.rows, U.cols);
+  return U;
+}
+
+/** The n×r matrix whose column c is cols[c] (the column arrays of a JSON factors message). */
+export function fromColumns(cols: readonly ArrayLike<number>[]): Matrix {
+  const r = cols.length, n = cols[0]?.length ?? 0;
+  const data = new Float64Array(n * r);
+  for (let c = 0; c < r; c++) for (let i = 0; i < n; i++) data[i * r + c] = cols[c]![i]!;
+  return { rows: n, cols: r, data };
+}
+
 /** A copy of A with column c multiplied by s[c]. */
 export function scaleColumns(A: Matrix, s: ArrayLike<number>): Matrix {
   const out = A.data.slice();

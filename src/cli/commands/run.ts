@@ -16,7 +16,7 @@ import { onlineNmfModelSpec } from '../../../pipelines/builder.js';
 import { OnlineNMF, type OnlineNmfState } from '../../factorize/online/nmf.js';
 import type { Frame, StreamInfo } from '../../frames/index.js';
 import { matchedError } from '../../compressed/metrics.js';
-import { normalizeColumnsInPlace, type Matrix } from '../../linalg/matrix.js';
+import { fromColumns, unitColumns, type Matrix } from '../../linalg/matrix.js';
 import { choice, num, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson } from '../output.js';
 import { startOutputs } from '../outputs.js';
@@ -113,7 +113,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   let metrics: MetricsSnapshot | undefined;
   // Scale-free: the model fixes W's columns only up to scale (its codes carry the rest).
   const truthUnit = source.truth ? unitColumns(source.truth.W) : undefined;
-  const truthError = (f: FactorsMessage): number | null => (truthUnit ? matchedError(truthUnit, unitColumns(columnsToMatrix(f.W))).error : null);
+  const truthError = (f: FactorsMessage): number | null => (truthUnit ? matchedError(truthUnit, unitColumns(fromColumns(f.W))).error : null);
 
   if (model) process.stderr.write(model.restored ? `cfstream run: model restored from ${checkpoint} (${model.model.framesSeen} frames seen)\n` : `cfstream run: no checkpoint at ${checkpoint} yet; it is written every ${checkpointEvery} s and at a clean stop\n`);
   process.stderr.write(`cfstream run: ${file}\n  source: ${source.description}\n  stream: ${config.stream.id} (${config.stream.kind}, n = ${config.stream.n}${config.stream.projection ? `, d = ${config.stream.projection.d}` : ''}, ${config.stream.rate} Hz)\n` +
@@ -318,17 +318,4 @@ function saveCheckpoint(model: OnlineNMF, at: ResumePoint, path: string): void {
   } catch (e) {
     process.stderr.write(`cfstream run: checkpoint ${path} not written: ${(e as Error).message}\n`);
   }
-}
-
-function unitColumns(M: Matrix): Matrix {
-  const out = { rows: M.rows, cols: M.cols, data: M.data.slice() };
-  normalizeColumnsInPlace(out.data, out.rows, out.cols);
-  return out;
-}
-
-function columnsToMatrix(cols: number[][]): Matrix {
-  const r = cols.length, n = cols[0]?.length ?? 0;
-  const data = new Float64Array(n * r);
-  for (let c = 0; c < r; c++) for (let i = 0; i < n; i++) data[i * r + c] = cols[c]![i]!;
-  return { rows: n, cols: r, data };
 }
