@@ -11,7 +11,6 @@
  * B and C are scored by the matched |Pearson| correlation of their columns (optimal assignment;
  * src/compressed/metrics.ts), A_w and Ã_w by the matched relative error.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { matchedCorrelation, matchedError } from '../../../src/compressed/metrics.js';
 import { DataError, InvalidOptionError, NotFittedError, ShapeMismatchError } from '../../../src/errors.js';
@@ -20,6 +19,7 @@ import {
   DEFAULT_ONLINE_CP_OPTIONS, ONLINE_CP_CONSTRAINTS, OnlineCP, type OnlineCpOptions, type OnlineCpState,
 } from '../../../src/factorize/online/cp.js';
 import type { Constraint } from '../../../src/factorize/validate.js';
+import { badValues, documentedDefaults } from './options.js';
 import type { Matrix } from '../../../src/linalg/matrix.js';
 import { Rng } from '../../../src/linalg/random.js';
 import { recoverColumns } from '../../../src/recovery/index.js';
@@ -344,32 +344,11 @@ describe('OnlineCP — bad input', () => {
 // ---------------------------------------------------------------------------------------------
 // Options.
 
-/** Values that violate a constraint. */
-function badValues(c: Constraint): unknown[] {
-  switch (c.type) {
-    case 'int': return [1.5, 'x', NaN, ...(c.min !== undefined ? [c.min - 1] : []), ...(c.max !== undefined ? [c.max + 1] : [])];
-    case 'number': return [NaN, Infinity, 'x', ...(c.min !== undefined ? [c.min - 1, ...(c.minExclusive ? [c.min] : [])] : []), ...(c.max !== undefined ? [c.max + 0.5] : [])];
-    case 'enum': return ['not-an-option', 1, null];
-    case 'boolean': return [1, 'true', null];
-    case 'seed': return [1.5, 'x', Infinity];
-  }
-}
-
-/** The default each field's doc comment states (the text before the first ';'). */
-function documentedDefaults(): Record<string, unknown> {
-  const src = readFileSync(new URL('../../../src/factorize/online/cp.ts', import.meta.url), 'utf8');
-  const body = src.slice(src.indexOf('export interface OnlineCpOptions {'));
-  const block = body.slice(0, body.indexOf('\n}'));
-  const out: Record<string, unknown> = {};
-  for (const m of block.matchAll(/\/\*\* ([^;]+);[^\n]*\*\/\s*\n\s*(\w+)\??:/g)) out[m[2]!] = m[1]!.trim() === 'required' ? 'required' : Number(m[1]);
-  return out;
-}
-
 describe('OnlineCP — options', () => {
   it('every field has a constraint (shape aside); every default satisfies it; the documented defaults equal the defaults object', () => {
     expect(Object.keys(ONLINE_CP_CONSTRAINTS).sort()).toEqual([...Object.keys(DEFAULT_ONLINE_CP_OPTIONS), 'rank'].sort());
     expect(Object.isFrozen(DEFAULT_ONLINE_CP_OPTIONS)).toBe(true);
-    expect(documentedDefaults()).toEqual({ rank: 'required', shape: 'required', ...DEFAULT_ONLINE_CP_OPTIONS });
+    expect(documentedDefaults('cp.ts', 'OnlineCpOptions')).toEqual({ rank: 'required', shape: 'required', ...DEFAULT_ONLINE_CP_OPTIONS });
     const m = new OnlineCP({ rank: 3, shape: [4, 5] });
     expect(m.options).toEqual({ rank: 3, shape: [4, 5], ...DEFAULT_ONLINE_CP_OPTIONS });
     expect(Object.isFrozen(m.options)).toBe(true);

@@ -8,7 +8,6 @@
  * frames y = max(0, W̃h + 0.1·N(0, I)). Errors are matched errors (src/compressed/metrics.ts)
  * between unit-norm columns, since NMF fixes each column only up to scale.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { matchedError } from '../../../src/compressed/metrics.js';
 import { DataError, InvalidOptionError, NotFittedError } from '../../../src/errors.js';
@@ -20,6 +19,7 @@ import {
 } from '../../../src/factorize/online/nmf.js';
 import { codeFramesJs, createArena, wasmKernelsAvailable } from '../../../src/factorize/online/kernels.js';
 import type { Constraint } from '../../../src/factorize/validate.js';
+import { badValues, documentedDefaults } from './options.js';
 import type { Matrix } from '../../../src/linalg/matrix.js';
 import { Rng } from '../../../src/linalg/random.js';
 import { cholesky } from '../../../src/linalg/small.js';
@@ -398,32 +398,11 @@ describe('benchOnlineNmf', () => {
 // ---------------------------------------------------------------------------------------------
 // Options.
 
-/** Values that violate a constraint. */
-function badValues(c: Constraint): unknown[] {
-  switch (c.type) {
-    case 'int': return [1.5, 'x', NaN, ...(c.min !== undefined ? [c.min - 1] : []), ...(c.max !== undefined ? [c.max + 1] : [])];
-    case 'number': return [NaN, Infinity, 'x', ...(c.min !== undefined ? [c.min - 1, ...(c.minExclusive ? [c.min] : [])] : []), ...(c.max !== undefined ? [c.max + 0.5] : [])];
-    case 'enum': return ['not-an-option', 1, null];
-    case 'boolean': return [1, 'true', null];
-    case 'seed': return [1.5, 'x', Infinity];
-  }
-}
-
-/** The default each field's doc comment states (the text before the first ';'). */
-function documentedDefaults(): Record<string, unknown> {
-  const src = readFileSync(new URL('../../../src/factorize/online/nmf.ts', import.meta.url), 'utf8');
-  const body = src.slice(src.indexOf('export interface OnlineNmfOptions {'));
-  const block = body.slice(0, body.indexOf('\n}'));
-  const out: Record<string, unknown> = {};
-  for (const m of block.matchAll(/\/\*\* ([^;]+);[^\n]*\*\/\s*\n\s*(\w+)\??:/g)) out[m[2]!] = m[1]!.trim() === 'required' ? 'required' : Number(m[1]);
-  return out;
-}
-
 describe('OnlineNMF — options', () => {
   it('every field has a constraint; every default satisfies it; the documented defaults equal the defaults object', () => {
     expect(Object.keys(ONLINE_NMF_CONSTRAINTS).sort()).toEqual([...Object.keys(DEFAULT_ONLINE_NMF_OPTIONS), 'rank'].sort());
     expect(Object.isFrozen(DEFAULT_ONLINE_NMF_OPTIONS)).toBe(true);
-    expect(documentedDefaults()).toEqual({ rank: 'required', ...DEFAULT_ONLINE_NMF_OPTIONS });
+    expect(documentedDefaults('nmf.ts', 'OnlineNmfOptions')).toEqual({ rank: 'required', ...DEFAULT_ONLINE_NMF_OPTIONS });
     const m = new OnlineNMF({ rank: 3 });
     expect(m.options).toEqual({ rank: 3, ...DEFAULT_ONLINE_NMF_OPTIONS });
     expect(Object.isFrozen(m.options)).toBe(true);
