@@ -47,21 +47,11 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const duration = num('duration', v.duration, { min: 0, def: Infinity });
 
   const { VirtualCyton } = await import('../../../simulators/virtualCyton.js');
-  let sim: Awaited<ReturnType<typeof VirtualCyton.start>>;
-  try {
-    sim = await VirtualCyton.start(options);
-  } catch (e) {
-    throw new DataError(`cannot open the serial path: ${(e as Error).message}`, v.serial);
-  }
+  const sim = await openingPath(VirtualCyton.start(options), v.serial);
   const what = `${options.daisy ? '16' : '8'} channels, ${options.rate} packets/s, seed ${options.seed}`;
   process.stderr.write(`cfstream simulate: virtual Cyton on ${v.serial} (${what}); Ctrl-C to stop\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (Number.isFinite(duration)) setTimeout(stop, duration * 1000);
-  });
+  await untilStopped(duration);
   await sim.close();
   const s = sim.stats();
   const summary = {
@@ -96,21 +86,11 @@ async function simulateLines(argv: string[]): Promise<number> {
   const duration = num('duration', v.duration, { min: 0, def: Infinity });
 
   const { VirtualLines } = await import('../../../simulators/virtualLines.js');
-  let sim: Awaited<ReturnType<typeof VirtualLines.start>>;
-  try {
-    sim = await VirtualLines.start(options);
-  } catch (e) {
-    throw new DataError(`cannot open the serial path: ${(e as Error).message}`, v.serial);
-  }
+  const sim = await openingPath(VirtualLines.start(options), v.serial);
   const what = `${options.columns} columns, ${options.rate} lines/s, seed ${options.seed}${options.badEvery ? `, a bad line after every ${options.badEvery}` : ''}`;
   process.stderr.write(`cfstream simulate: virtual line sensor on ${v.serial} (${what}); Ctrl-C to stop\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (Number.isFinite(duration)) setTimeout(stop, duration * 1000);
-  });
+  await untilStopped(duration);
   await sim.close();
   const s = sim.stats();
   const badByKind: Record<string, number> = {};
@@ -119,4 +99,24 @@ async function simulateLines(argv: string[]): Promise<number> {
   if (v.json) printJson(summary);
   else process.stdout.write(`virtual line sensor on ${v.serial}: sent ${s.sent} lines (${s.unsent} with nobody reading) and ${s.bad.length} bad lines ${JSON.stringify(badByKind)}\n`);
   return 0;
+}
+
+/** The virtual device, once its serial path opened; a path that does not open is a DataError naming it. */
+async function openingPath<T>(start: Promise<T>, path: string): Promise<T> {
+  try {
+    return await start;
+  } catch (e) {
+    throw new DataError(`cannot open the serial path: ${(e as Error).message}`, path);
+  }
+}
+
+/** Resolves on SIGINT, SIGTERM or after `duration` seconds (Infinity: only the signals). */
+export function untilStopped(duration: number, also?: Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    void also?.then(stop);
+    if (Number.isFinite(duration)) setTimeout(stop, duration * 1000).unref();
+  });
 }

@@ -12,6 +12,7 @@
 import { DataError, InvalidOptionError } from '../../errors.js';
 import { num, parseFlags, UsageError } from '../args.js';
 import { printJson } from '../output.js';
+import { untilStopped } from './simulate.js';
 
 const FLAGS = {
   mqtt: { type: 'string' }, stream: { type: 'string' }, prefix: { type: 'string' }, rate: { type: 'string' },
@@ -62,13 +63,7 @@ export async function simulateSensorCommand(argv: string[]): Promise<number> {
   const what = `${sensor.info.kind} n=${options.n}${options.compressed ? ` d=${options.compressed}` : ''}, ${options.rate} frames/s, ${options.format === 'json' ? 'JSON frames' : `CFSB batches of ${options.batch}`}, seed ${options.seed}, MQTT ${conn.protocolVersion === 5 ? '5' : '3.1.1'}`;
   process.stderr.write(`cfstream simulate: virtual sensor on ${sensor.topics.frames} at ${conn.url} (${what}); Ctrl-C to stop\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    void sensor.done.then(stop);
-    if (Number.isFinite(duration)) setTimeout(stop, duration * 1000).unref();
-  });
+  await untilStopped(duration, sensor.done);
   await sensor.close();
   const s = sensor.stats();
   const summary = {
