@@ -12,10 +12,10 @@
  */
 import { InvalidOptionError } from '../../src/errors.js';
 import { CYTON_CHANNELS, CYTON_DEFAULT_GAIN, resolveCytonGains } from './cytonPacket.js';
-import { DEFAULT_RECONNECT_OPTIONS, resolveReconnectOptions } from './reconnect.js';
+import { checkSourceReconnectOptions, DEFAULT_SOURCE_RECONNECT_OPTIONS, type SourceReconnectOptions } from './reconnect.js';
 
 /** Options of `cytonSource`. */
-export interface CytonSourceOptions {
+export interface CytonSourceOptions extends SourceReconnectOptions {
   /** Required. Serial device of the dongle, e.g. /dev/ttyUSB0 (macOS /dev/cu.usbserial-…, Windows COM3). */
   path: string;
   /** false. True for a Cyton with the Daisy: 16 channels at 125 Hz. */
@@ -30,14 +30,6 @@ export interface CytonSourceOptions {
   handshakeTimeoutMs?: number;
   /** 2000 ms. No byte for this long while streaming means the link is dead (board off, radio lost): reconnect. 0 = never. */
   stallTimeoutMs?: number;
-  /** 250 ms. First reconnect delay; 0 = never reconnect (frames$ errors when the link is lost). */
-  reconnectDelayMs?: number;
-  /** 5000 ms. Longest reconnect delay. */
-  reconnectMaxDelayMs?: number;
-  /** 2. Reconnect delay multiplier per failed attempt. */
-  reconnectFactor?: number;
-  /** Infinity. Failed attempts in a row after which frames$ errors. */
-  reconnectAttempts?: number;
   /** `(performance.timeOrigin + performance.now()) / 1000`: Unix seconds, sub-ms, monotonic within the process. Host clock that stamps receipt and anchors `t`. */
   now?: () => number;
 }
@@ -52,10 +44,7 @@ export const DEFAULT_CYTON_SOURCE_OPTIONS: Readonly<Omit<ResolvedCytonOptions, '
   gain: CYTON_DEFAULT_GAIN,
   handshakeTimeoutMs: 3000,
   stallTimeoutMs: 2000,
-  reconnectDelayMs: DEFAULT_RECONNECT_OPTIONS.delayMs,
-  reconnectMaxDelayMs: DEFAULT_RECONNECT_OPTIONS.maxDelayMs,
-  reconnectFactor: DEFAULT_RECONNECT_OPTIONS.factor,
-  reconnectAttempts: DEFAULT_RECONNECT_OPTIONS.attempts,
+  ...DEFAULT_SOURCE_RECONNECT_OPTIONS,
   now: () => (performance.timeOrigin + performance.now()) / 1000,
 });
 
@@ -83,13 +72,7 @@ export function resolveCytonOptions(options: CytonSourceOptions): ResolvedCytonO
     }
   }
   if (typeof o.now !== 'function') throw new InvalidOptionError(OWNER, 'now', 'a function returning seconds', o.now);
-  try {
-    resolveReconnectOptions(OWNER, { delayMs: o.reconnectDelayMs, maxDelayMs: o.reconnectMaxDelayMs, factor: o.reconnectFactor, attempts: o.reconnectAttempts });
-  } catch (e) {
-    if (!(e instanceof InvalidOptionError)) throw e;
-    // Report the source's own option names.
-    throw new InvalidOptionError(OWNER, `reconnect${e.option[0]!.toUpperCase()}${e.option.slice(1)}`, e.allowed, e.received);
-  }
+  checkSourceReconnectOptions(OWNER, o);
   return { ...o, id, gain };
 }
 

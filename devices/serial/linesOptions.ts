@@ -12,10 +12,10 @@
  */
 import { InvalidOptionError } from '../../src/errors.js';
 import { DEFAULT_LINE_PARSER_OPTIONS, resolveLineParserOptions, type LineSeparator, type LineTimeColumn, type LineTimeUnit } from './lineParser.js';
-import { DEFAULT_RECONNECT_OPTIONS, resolveReconnectOptions } from './reconnect.js';
+import { checkSourceReconnectOptions, DEFAULT_SOURCE_RECONNECT_OPTIONS, type SourceReconnectOptions } from './reconnect.js';
 
 /** Options of `linesSource`. */
-export interface LinesSourceOptions {
+export interface LinesSourceOptions extends SourceReconnectOptions {
   /** Required. Serial device, e.g. /dev/ttyACM0 (macOS /dev/cu.usbmodem…, Windows COM4). */
   path: string;
   /** Required. Values per line (integer ≥ 1), not counting a time column; the stream's n. */
@@ -46,14 +46,6 @@ export interface LinesSourceOptions {
   id?: string;
   /** max(2000, 5 line periods) ms, 10000 ms when rate is 0. No byte for this long means the link is dead: reconnect. 0 = never. */
   stallTimeoutMs?: number;
-  /** 250 ms. First reconnect delay; 0 = never reconnect (frames$ errors when the link is lost). */
-  reconnectDelayMs?: number;
-  /** 5000 ms. Longest reconnect delay. */
-  reconnectMaxDelayMs?: number;
-  /** 2. Reconnect delay multiplier per failed attempt. */
-  reconnectFactor?: number;
-  /** Infinity. Failed attempts in a row after which frames$ errors. */
-  reconnectAttempts?: number;
   /** `(performance.timeOrigin + performance.now()) / 1000`: Unix seconds. Host clock for `hostT` and for estimating lines lost across a reconnect. */
   now?: () => number;
 }
@@ -70,10 +62,7 @@ export const DEFAULT_LINES_SOURCE_OPTIONS: Readonly<Omit<ResolvedLinesOptions, '
   timeUnit: DEFAULT_LINE_PARSER_OPTIONS.timeUnit,
   maxLineBytes: DEFAULT_LINE_PARSER_OPTIONS.maxLineBytes,
   firstLine: 'suspect',
-  reconnectDelayMs: DEFAULT_RECONNECT_OPTIONS.delayMs,
-  reconnectMaxDelayMs: DEFAULT_RECONNECT_OPTIONS.maxDelayMs,
-  reconnectFactor: DEFAULT_RECONNECT_OPTIONS.factor,
-  reconnectAttempts: DEFAULT_RECONNECT_OPTIONS.attempts,
+  ...DEFAULT_SOURCE_RECONNECT_OPTIONS,
   now: () => (performance.timeOrigin + performance.now()) / 1000,
 });
 
@@ -112,13 +101,7 @@ export function resolveLinesOptions(options: LinesSourceOptions): ResolvedLinesO
   const stallTimeoutMs = o.stallTimeoutMs ?? defaultLinesStallTimeoutMs(o.rate);
   if (typeof stallTimeoutMs !== 'number' || !Number.isFinite(stallTimeoutMs) || stallTimeoutMs < 0) throw new InvalidOptionError(OWNER, 'stallTimeoutMs', 'a number of ms ≥ 0 (0 = never)', stallTimeoutMs);
   if (typeof o.now !== 'function') throw new InvalidOptionError(OWNER, 'now', 'a function returning seconds', o.now);
-  try {
-    resolveReconnectOptions(OWNER, { delayMs: o.reconnectDelayMs, maxDelayMs: o.reconnectMaxDelayMs, factor: o.reconnectFactor, attempts: o.reconnectAttempts });
-  } catch (e) {
-    if (!(e instanceof InvalidOptionError)) throw e;
-    // Report the source's own option names.
-    throw new InvalidOptionError(OWNER, `reconnect${e.option[0]!.toUpperCase()}${e.option.slice(1)}`, e.allowed, e.received);
-  }
+  checkSourceReconnectOptions(OWNER, o);
   return { ...o, columns: o.columns, id, labels, stallTimeoutMs };
 }
 

@@ -65,6 +65,36 @@ export function resolveReconnectOptions(owner: string, options: ReconnectOptions
  * const r = new Reconnector({ delayMs: 100 }, () => void connect());
  * port.on('close', () => { const plan = r.arm(); if (!plan) fail(); });
  */
+/** The reconnect options of a serial source, under the names its options object uses. */
+export interface SourceReconnectOptions {
+  /** 250 ms. First reconnect delay; 0 = never reconnect (frames$ errors when the link is lost). */
+  reconnectDelayMs?: number;
+  /** 5000 ms. Longest reconnect delay. */
+  reconnectMaxDelayMs?: number;
+  /** 2. Reconnect delay multiplier per failed attempt. */
+  reconnectFactor?: number;
+  /** Infinity. Failed attempts in a row after which frames$ errors. */
+  reconnectAttempts?: number;
+}
+
+/** The documented defaults of `SourceReconnectOptions`. */
+export const DEFAULT_SOURCE_RECONNECT_OPTIONS: Readonly<Required<SourceReconnectOptions>> = Object.freeze({
+  reconnectDelayMs: DEFAULT_RECONNECT_OPTIONS.delayMs,
+  reconnectMaxDelayMs: DEFAULT_RECONNECT_OPTIONS.maxDelayMs,
+  reconnectFactor: DEFAULT_RECONNECT_OPTIONS.factor,
+  reconnectAttempts: DEFAULT_RECONNECT_OPTIONS.attempts,
+});
+
+/** Checks a source's reconnect options; InvalidOptionError names the source's own option (`reconnectDelayMs`, …). */
+export function checkSourceReconnectOptions(owner: string, o: SourceReconnectOptions): void {
+  try {
+    resolveReconnectOptions(owner, { delayMs: o.reconnectDelayMs, maxDelayMs: o.reconnectMaxDelayMs, factor: o.reconnectFactor, attempts: o.reconnectAttempts });
+  } catch (e) {
+    if (!(e instanceof InvalidOptionError)) throw e;
+    throw new InvalidOptionError(owner, `reconnect${e.option[0]!.toUpperCase()}${e.option.slice(1)}`, e.allowed, e.received);
+  }
+}
+
 export class Reconnector {
   readonly options: Readonly<Required<ReconnectOptions>>;
   private handle: unknown = undefined;
