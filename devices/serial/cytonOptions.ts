@@ -12,6 +12,7 @@
  */
 import { InvalidOptionError } from '../../src/errors.js';
 import { CYTON_CHANNELS, CYTON_DEFAULT_GAIN, resolveCytonGains } from './cytonPacket.js';
+import { uniqueQueryParts } from './uriQuery.js';
 import { checkSourceReconnectOptions, DEFAULT_SOURCE_RECONNECT_OPTIONS, type SourceReconnectOptions } from './reconnect.js';
 
 /** Options of `cytonSource`. */
@@ -91,14 +92,7 @@ export function parseCytonUri(uri: string): CytonSourceOptions {
   const out: CytonSourceOptions = { path };
   if (q < 0) return out;
   const owner = `${OWNER} URI ${JSON.stringify(uri)}`;
-  const seen = new Set<string>();
-  for (const part of rest.slice(q + 1).split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-    const value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
-    if (seen.has(key)) throw new InvalidOptionError(owner, key, 'given once', value);
-    seen.add(key);
+  for (const [key, value] of uniqueQueryParts(owner, rest.slice(q + 1))) {
     switch (key) {
       case 'daisy':
         if (!['0', '1', 'true', 'false'].includes(value)) throw new InvalidOptionError(owner, 'daisy', '0 or 1', value);

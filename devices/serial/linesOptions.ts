@@ -12,6 +12,7 @@
  */
 import { InvalidOptionError } from '../../src/errors.js';
 import { DEFAULT_LINE_PARSER_OPTIONS, resolveLineParserOptions, type LineSeparator, type LineTimeColumn, type LineTimeUnit } from './lineParser.js';
+import { uniqueQueryParts } from './uriQuery.js';
 import { checkSourceReconnectOptions, DEFAULT_SOURCE_RECONNECT_OPTIONS, type SourceReconnectOptions } from './reconnect.js';
 
 /** Options of `linesSource`. */
@@ -118,14 +119,7 @@ export function parseLinesUri(uri: string): LinesSourceOptions {
   const path = decodeURIComponent(q < 0 ? rest : rest.slice(0, q));
   if (path.length === 0) throw new InvalidOptionError(owner, 'path', `a serial device path after 'lines:' (${URI_FORM})`, path);
   const out: Partial<LinesSourceOptions> & { path: string } = { path };
-  const seen = new Set<string>();
-  for (const part of (q < 0 ? '' : rest.slice(q + 1)).split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-    const value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
-    if (seen.has(key)) throw new InvalidOptionError(owner, key, 'given once', value);
-    seen.add(key);
+  for (const [key, value] of uniqueQueryParts(owner, q < 0 ? '' : rest.slice(q + 1))) {
     switch (key) {
       case 'columns':
         if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65536) throw new InvalidOptionError(owner, 'columns', 'an integer in [1, 65536]', value);
