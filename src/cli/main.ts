@@ -34,6 +34,7 @@ Usage:
   cfstream bench stream [--n 2000 --d 400 --r 10 --k 40 --frames 20000 --batch 32 --warm-start 0]
                      [--pool 4096 --reconstruct-ms 1000 --raw] [--json]
   cfstream run [config.yaml] [--source URI] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--json]
+  cfstream run [config.yaml] --worker [--worker-id ID] [--group NAME] [--source mqtt://host:port/<prefix>/+] [--duration s] [--json-log] [--json]
   cfstream record <source-uri> --out <file.edf|.bdf|.cfs|.csv> [--duration s] [--range min:max]
                      [--record-duration 1] [--compress ensemble:d[:p[:seed]]] [--pacing realtime|max] [--json]
   cfstream replay <file> [--speed N|max] [--json]

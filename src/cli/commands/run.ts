@@ -1,5 +1,6 @@
 /**
- * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--checkpoint FILE [--checkpoint-every s]] [--record FILE] [--json]`:
+ * `cfstream run [config.yaml] [--source URI] [--broker embedded|none|URL] [--duration s] [--headless] [--json-log] [--pacing realtime|max] [--checkpoint FILE [--checkpoint-every s]] [--record FILE] [--json]`
+ * (`--worker [--worker-id ID] [--group NAME]`: a scale-out worker, runWorker.ts):
  * opens the config's source (or `--source`), checks the config against the source's header,
  * builds the pipeline (pipelines/builder.ts) and runs it until the duration is up, the source
  * ends, or SIGINT/SIGTERM — then shuts down cleanly and prints a summary (`--json`: one JSON
@@ -25,6 +26,7 @@ import { openSource } from '../sources.js';
 const FLAGS = {
   source: { type: 'string' }, broker: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
   pacing: { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, record: { type: 'string' }, json: { type: 'boolean' },
+  worker: { type: 'boolean' }, 'worker-id': { type: 'string' }, group: { type: 'string' },
 } as const;
 
 /** The config `cfstream run` runs without an argument. */
@@ -68,6 +70,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch {
     parsePipelineConfig(text, file); // throws the located ConfigError
   }
+  if (v.worker) {
+    for (const flag of ['broker', 'headless', 'pacing', 'checkpoint', 'record'] as const) {
+      if (v[flag] !== undefined) throw new UsageError(`run --worker: --${flag} does not apply (a worker reads and publishes on its source's broker and checkpoints there)`);
+    }
+    const { runWorker } = await import('./runWorker.js');
+    return runWorker(file, text, typeof declared === 'string' ? declared : undefined, v);
+  }
+  if (v['worker-id'] !== undefined || v.group !== undefined) throw new UsageError('run: --worker-id and --group need --worker');
   const uri = v.source ?? (typeof declared === 'string' ? declared : undefined);
   if (!uri) throw new UsageError(`run: ${file} names no source; add 'source: sim:synthetic' (or file:…, cyton:…) or pass --source`);
   const pacing = choice('pacing', v.pacing, ['realtime', 'max'] as const, 'realtime');

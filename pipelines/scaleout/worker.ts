@@ -1,0 +1,304 @@
+/**
+ * A scale-out worker: several processes (on one machine or many) share the device streams of one
+ * MQTT broker, each stream run by exactly one of them.
+ *
+ * ```
+ * <coord>/members/<worker>       retained {id, pid, host, since}; will: empty retained (a crash clears it)
+ * <coord>/checkpoints/<stream>   retained StreamCheckpoint (checkpoint.ts): the model and the lock
+ * <prefix>/+/info                retained StreamInfo of each device stream (the streams to run)
+ *
+ * members ∪ streams ─▶ ownerOf(stream, members) (rendezvous hash, assign.ts)
+ *   mine and not running  ─▶ wait until the checkpoint is released or its owner is gone ─▶ StreamTask.start
+ *   running and not mine  ─▶ StreamTask.release (a newcomer takes it)
+ * stop: release every stream, then clear the member record (the others take over at once)
+ * ```
+ *
+ * No coordinator and no consensus: every worker derives the same assignment from the same
+ * retained records, and the checkpoint's owner/released fields keep two workers off one stream
+ * while their views of the member list briefly differ.
+ */
+import { hostname } from 'node:os';
+import type { Subscription } from 'rxjs';
+import { MqttConnection, type MqttClientOptions, type MqttMessage } from '../../devices/mqtt/client.js';
+import { checkTopicPart, topicSegment } from '../../devices/mqtt/topics.js';
+import { InvalidOptionError } from '../../src/errors.js';
+import { decodeStreamInfo, type StreamInfo } from '../../src/frames/index.js';
+import type { PipelineConfig } from '../config.js';
+import { ownerOf } from './assign.js';
+import { decodeCheckpoint, encodeCheckpoint, type StreamCheckpoint } from './checkpoint.js';
+import { StreamTask, type StreamTaskReport } from './streamTask.js';
+
+/** Options of a `Worker`. */
+export interface WorkerOptions {
+  /** Required. The broker (url, credentials, TLS): a real one (mosquitto, EMQX, HiveMQ, VerneMQ) all workers share. */
+  broker: MqttClientOptions;
+  /** Required. The config for one stream, checked against its header (throw to refuse the stream). */
+  configFor: (info: StreamInfo) => PipelineConfig;
+  /** `<host>-<pid>`. This worker's id (unique in the group). */
+  id?: string;
+  /** 'default'. Workers of one group share streams; groups are independent. */
+  group?: string;
+  /** 'cfstream'. The devices' topic prefix: streams are `<prefix>/<stream>/{info,frames}`. */
+  devicePrefix?: string;
+  /** 'cfstream/results'. Prefix of the results topics (must differ from devicePrefix). */
+  resultsPrefix?: string;
+  /** 'cfstream-workers/<group>'. Where members and checkpoints live. */
+  coordinationPrefix?: string;
+  /** 5000 ms. Period of each stream's running checkpoint (what a crash falls back to). */
+  checkpointEveryMs?: number;
+  /** 1000 ms. Wait after joining for the retained members and checkpoints before taking streams. */
+  settleMs?: number;
+  /** 30000 ms. How long to wait for a live owner to release a stream before taking it anyway. */
+  takeoverTimeoutMs?: number;
+  /** What happened (one record per event); default: nothing. */
+  log?: (event: WorkerEvent) => void;
+}
+
+/** What a worker reports. */
+export type WorkerEvent =
+  | { readonly event: 'joined'; readonly worker: string; readonly group: string }
+  | { readonly event: 'members'; readonly members: readonly string[] }
+  | { readonly event: 'acquired'; readonly stream: string; readonly fromSeq: number; readonly index: number; readonly restored: boolean; readonly previousOwner: string | null; readonly waitedMs: number; readonly forced: boolean }
+  | ({ readonly event: 'released'; readonly reason: 'rebalance' | 'stop' | 'stream gone' } & StreamTaskReport)
+  | { readonly event: 'warning'; readonly message: string }
+  | { readonly event: 'left'; readonly worker: string };
+
+/** The documented defaults of `WorkerOptions` (id, coordinationPrefix depend on the host and group). */
+export const DEFAULT_WORKER_OPTIONS = Object.freeze({
+  group: 'default', devicePrefix: 'cfstream', resultsPrefix: 'cfstream/results', checkpointEveryMs: 5000, settleMs: 1000, takeoverTimeoutMs: 30_000,
+});
+
+type Slot = { state: 'acquiring' } | { state: 'running'; task: StreamTask } | { state: 'releasing' };
+
+/** A scale-out worker (module header). */
+export class Worker {
+  /** This worker's id. */
+  readonly id: string;
+  private readonly o: Required<Omit<WorkerOptions, 'log'>> & Pick<WorkerOptions, 'log'>;
+  private readonly control: MqttConnection;
+  private readonly members = new Set<string>();
+  private readonly streams = new Map<string, StreamInfo>();
+  private readonly checkpoints = new Map<string, StreamCheckpoint>();
+  private readonly slots = new Map<string, Slot>();
+  /** Streams whose config was refused: not retried until their info changes. */
+  private readonly refused = new Map<string, string>();
+  private readonly subs: Subscription[] = [];
+  private settled = false;
+  private stopping: Promise<void> | undefined;
+  private rebalanceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** @throws InvalidOptionError naming the bad option */
+  constructor(options: WorkerOptions) {
+    const o = { ...DEFAULT_WORKER_OPTIONS, id: `${hostname()}-${process.pid}`, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<WorkerOptions>;
+    o.coordinationPrefix ??= `cfstream-workers/${o.group}`;
+    if (typeof o.configFor !== 'function') throw new InvalidOptionError('Worker', 'configFor', 'a function', o.configFor);
+    checkTopicPart('Worker', 'id', o.id, false);
+    checkTopicPart('Worker', 'group', o.group, false);
+    checkTopicPart('Worker', 'devicePrefix', o.devicePrefix, true);
+    checkTopicPart('Worker', 'resultsPrefix', o.resultsPrefix, true);
+    checkTopicPart('Worker', 'coordinationPrefix', o.coordinationPrefix, true);
+    if (o.resultsPrefix === o.devicePrefix) throw new InvalidOptionError('Worker', 'resultsPrefix', `a prefix other than the devices' (${o.devicePrefix}): results would overwrite the devices' retained info`, o.resultsPrefix);
+    for (const k of ['checkpointEveryMs', 'settleMs', 'takeoverTimeoutMs'] as const) {
+      if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] < (k === 'checkpointEveryMs' ? 100 : 0)) throw new InvalidOptionError('Worker', k, k === 'checkpointEveryMs' ? 'a number of ms ≥ 100' : 'a number of ms ≥ 0', o[k]);
+    }
+    this.o = o;
+    this.id = o.id;
+    this.control = new MqttConnection({
+      ...o.broker, clientId: `cfstream-${o.group}-w-${o.id}`.slice(0, 200), clean: true,
+      will: { topic: this.memberTopic(o.id), payload: '', retain: true, qos: 1 },
+    });
+  }
+
+  private memberTopic(id: string): string {
+    return `${this.o.coordinationPrefix}/members/${id}`;
+  }
+
+  private checkpointTopic(stream: string): string {
+    return `${this.o.coordinationPrefix}/checkpoints/${stream}`;
+  }
+
+  private log(e: WorkerEvent): void {
+    this.o.log?.(e);
+  }
+
+  private warn(message: string): void {
+    this.log({ event: 'warning', message });
+  }
+
+  /** Streams this worker runs now. */
+  owned(): string[] {
+    return [...this.slots].filter(([, s]) => s.state === 'running').map(([k]) => k).sort();
+  }
+
+  /** Connects, joins the group and starts taking its share of the streams. */
+  async start(): Promise<void> {
+    const o = this.o;
+    this.subs.push(this.control.messages$.subscribe((m) => this.onMessage(m)));
+    this.subs.push(this.control.events$.subscribe((e) => {
+      if (e.type === 'offline' || e.type === 'reconnect') this.warn(`control connection ${e.type}: ${e.reason}`);
+      // The will may have cleared our record while the link was down: say we are here again.
+      if (e.type === 'connect' && this.settled && !this.stopping) void this.announce().catch(() => undefined);
+    }));
+    await this.control.connect();
+    await this.control.subscribe([`${o.coordinationPrefix}/members/+`, `${o.coordinationPrefix}/checkpoints/+`, `${o.devicePrefix}/+/info`], 1);
+    await this.announce();
+    this.log({ event: 'joined', worker: this.id, group: o.group });
+    await new Promise((r) => setTimeout(r, o.settleMs));
+    this.settled = true;
+    this.rebalance();
+  }
+
+  private announce(): Promise<void> {
+    return this.control.publish(this.memberTopic(this.id), JSON.stringify({ id: this.id, pid: process.pid, host: hostname(), since: new Date().toISOString() }), { qos: 1, retain: true });
+  }
+
+  private onMessage(m: MqttMessage): void {
+    const o = this.o;
+    const coord = `${o.coordinationPrefix}/`;
+    if (m.topic.startsWith(`${coord}members/`)) {
+      const id = m.topic.slice(`${coord}members/`.length);
+      const had = this.members.has(id);
+      if (m.payload.length === 0) this.members.delete(id);
+      else this.members.add(id);
+      if (had !== this.members.has(id)) {
+        this.log({ event: 'members', members: [...this.members].sort() });
+        this.scheduleRebalance();
+      }
+      return;
+    }
+    if (m.topic.startsWith(`${coord}checkpoints/`)) {
+      const stream = m.topic.slice(`${coord}checkpoints/`.length);
+      try {
+        const c = decodeCheckpoint(m.payload, m.topic);
+        if (c) this.checkpoints.set(stream, c);
+        else this.checkpoints.delete(stream);
+      } catch (e) {
+        this.warn((e as Error).message);
+      }
+      return;
+    }
+    const parts = m.topic.split('/');
+    if (parts.length === o.devicePrefix.split('/').length + 2 && parts.at(-1) === 'info') {
+      const stream = parts.at(-2)!;
+      if (m.payload.length === 0) {
+        this.streams.delete(stream);
+      } else {
+        try {
+          const info = decodeStreamInfo(m.payload, `stream info on ${m.topic}`);
+          if (topicSegment(info.id) !== stream) throw new Error(`stream info on ${m.topic} names stream ${JSON.stringify(info.id)}, not ${stream}`);
+          const prev = this.streams.get(stream);
+          if (prev && JSON.stringify(prev) !== JSON.stringify(info)) this.refused.delete(stream);
+          this.streams.set(stream, info);
+        } catch (e) {
+          this.warn((e as Error).message);
+          return;
+        }
+      }
+      this.scheduleRebalance();
+    }
+  }
+
+  private scheduleRebalance(): void {
+    if (!this.settled || this.stopping || this.rebalanceTimer) return;
+    // Coalesce a burst of retained records (a join sees all of them at once) into one pass.
+    this.rebalanceTimer = setTimeout(() => { this.rebalanceTimer = undefined; this.rebalance(); }, 50);
+  }
+
+  private live(): Set<string> {
+    return new Set([...this.members, this.id]);
+  }
+
+  private rebalance(): void {
+    if (this.stopping) return;
+    const live = this.live();
+    for (const stream of this.streams.keys()) {
+      if (!this.slots.has(stream) && !this.refused.has(stream) && ownerOf(stream, live) === this.id) void this.acquire(stream);
+    }
+    for (const [stream, slot] of this.slots) {
+      if (slot.state !== 'running') continue;
+      if (!this.streams.has(stream)) void this.release(stream, 'stream gone');
+      else if (ownerOf(stream, live) !== this.id) void this.release(stream, 'rebalance');
+    }
+  }
+
+  private async acquire(stream: string): Promise<void> {
+    const o = this.o;
+    this.slots.set(stream, { state: 'acquiring' });
+    const t0 = performance.now();
+    let forced = false;
+    // The stream is ours by the hash; wait while a live previous owner still runs it.
+    for (;;) {
+      if (this.stopping || !this.streams.has(stream) || ownerOf(stream, this.live()) !== this.id) {
+        this.slots.delete(stream);
+        return;
+      }
+      const c = this.checkpoints.get(stream);
+      if (!c || c.released || c.owner === this.id || !this.members.has(c.owner)) break;
+      if (performance.now() - t0 > o.takeoverTimeoutMs) {
+        forced = true;
+        this.warn(`stream ${stream}: ${c.owner} did not release it within ${o.takeoverTimeoutMs} ms; taking it from its last checkpoint`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const checkpoint = this.checkpoints.get(stream);
+    const info = this.streams.get(stream)!;
+    let task: StreamTask;
+    try {
+      const config = o.configFor(info);
+      task = await StreamTask.start({
+        worker: this.id, stream, info, config, broker: o.broker,
+        framesTopic: `${o.devicePrefix}/${stream}/frames`, resultsPrefix: o.resultsPrefix,
+        sessionId: `cfstream-${o.group}-s-${stream}`.slice(0, 200), checkpoint,
+        publishCheckpoint: (c) => this.control.publish(this.checkpointTopic(stream), encodeCheckpoint(c), { qos: 1, retain: true }),
+        checkpointEveryMs: o.checkpointEveryMs,
+        warn: (m) => this.warn(m),
+      });
+    } catch (e) {
+      this.refused.set(stream, (e as Error).message);
+      this.slots.delete(stream);
+      this.warn(`stream ${stream} not started: ${(e as Error).message}`);
+      return;
+    }
+    this.slots.set(stream, { state: 'running', task });
+    this.log({
+      event: 'acquired', stream, fromSeq: (checkpoint?.lastSeq ?? -1) + 1, index: checkpoint?.index ?? 0, restored: Boolean(checkpoint?.model),
+      previousOwner: checkpoint?.owner ?? null, waitedMs: Math.round(performance.now() - t0), forced,
+    });
+    // The world may have moved while we started (a newcomer, a stopped stream).
+    if (this.stopping) return;
+    this.scheduleRebalance();
+  }
+
+  private async release(stream: string, reason: 'rebalance' | 'stop' | 'stream gone'): Promise<void> {
+    const slot = this.slots.get(stream);
+    if (!slot || slot.state !== 'running') return;
+    this.slots.set(stream, { state: 'releasing' });
+    try {
+      const report = await slot.task.release();
+      this.log({ event: 'released', reason, ...report });
+    } catch (e) {
+      this.warn(`stream ${stream}: release failed: ${(e as Error).message}`);
+    } finally {
+      this.slots.delete(stream);
+    }
+    if (!this.stopping) this.scheduleRebalance();
+  }
+
+  /** Releases every stream (checkpoints written), leaves the group and disconnects. Idempotent. */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.doStop());
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
+    // Streams still being acquired finish first, so each is released with a checkpoint.
+    while ([...this.slots.values()].some((s) => s.state === 'acquiring')) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([...this.slots.keys()].map((s) => this.release(s, 'stop')));
+    while (this.slots.size > 0) await new Promise((r) => setTimeout(r, 20));
+    if (this.control.connected) await this.control.publish(this.memberTopic(this.id), '', { qos: 1, retain: true }).catch(() => undefined);
+    for (const s of this.subs) s.unsubscribe();
+    await this.control.close();
+    this.log({ event: 'left', worker: this.id });
+  }
+}
