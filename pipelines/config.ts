@@ -42,6 +42,7 @@
  * positions and the wording of issues are in internal/configText.ts.
  */
 import { z } from 'zod';
+import { BROKER_ROLES, hashSecretSync, isSecretHash, MAX_PAYLOAD_BYTES_LIMIT, SECRET_HASH_FORM, type BrokerUser } from '../devices/mqtt/brokerAuth.js';
 import { ConfigError, DataError, InvalidOptionError, type ConfigIssue } from '../src/errors.js';
 import { ONLINE_CP_CONSTRAINTS, type OnlineCpOptions } from '../src/factorize/online/cp.js';
 import { OnlineNMF, ONLINE_NMF_CONSTRAINTS, type OnlineNmfOptions } from '../src/factorize/online/nmf.js';
@@ -467,12 +468,34 @@ export interface OutputSettings {
     /** 1000. Offline queue for metrics while the broker is away (drops counted). */
     readonly queueLimit?: number;
   };
-  /** The embedded broker's listeners (when mqtt.broker is 'embedded'). */
-  readonly broker?: { readonly host?: string; readonly port?: number; readonly wsPort?: number; readonly username?: string; readonly password?: string };
+  /** The embedded broker (when mqtt.broker is 'embedded'): listeners, users, limits, TLS (devices/mqtt/broker.ts). */
+  readonly broker?: EmbeddedBrokerSettings;
   /** The live dashboard (needs the embedded broker's WebSocket, or `wsUrl` of an external one). */
   readonly dashboard?: { readonly enabled?: boolean; readonly host?: string; readonly port?: number; readonly wsUrl?: string };
   /** Record the source's frames while running: .edf/.bdf (raw; `range` = physical min/max), .cfs (compressed) or .csv. */
   readonly record?: { readonly path: string; readonly range?: readonly [number, number] };
+}
+
+/** `outputs.broker`: each field is `BrokerOptions`' (devices/mqtt/broker.ts), with its default. */
+export interface EmbeddedBrokerSettings {
+  readonly host?: string;
+  readonly port?: number;
+  readonly wsPort?: number;
+  /** Shorthand for one admin user (the password is kept as given: prefer `users` with passwordHash). */
+  readonly username?: string;
+  readonly password?: string;
+  /** Users with roles; a plain `password` is replaced by its `passwordHash` when the config is parsed. */
+  readonly users?: readonly Readonly<BrokerUser>[];
+  /** true. Also take users from CFSTREAM_BROKER_USERS / CFSTREAM_BROKER_PASSWORD (devices/mqtt/brokerAuth.ts). */
+  readonly usersFromEnv?: boolean;
+  /** undefined: clients without a login are refused when there are users; 'viewer': they may subscribe (the dashboard). */
+  readonly anonymousRole?: 'viewer';
+  /** outputs.mqtt.prefix, else 'cfstream'. The topic prefix the ACL applies to. */
+  readonly prefix?: string;
+  /** 1048576. Largest PUBLISH payload in bytes. */
+  readonly maxPayloadBytes?: number;
+  /** TLS listeners; PEM values are file paths or PEM text. */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string; readonly requestCert?: boolean; readonly host?: string; readonly port?: number; readonly wsPort?: number | false };
 }
 
 /** A checked pipeline config (deeply frozen). */
@@ -516,6 +539,46 @@ const runSchema = z.strictObject({
 }, { error: 'must be a mapping (run settings)' });
 
 const port = number.int({ error: 'must be an integer port' }).min(0, { error: 'must be a port in [0, 65535] (0 = a free one)' }).max(65535, { error: 'must be a port in [0, 65535] (0 = a free one)' });
+// A secret's value is never quoted in a problem: the messages carry their own '; got …'.
+const secret = z.string({ error: 'must be a string; got something else (not shown: a secret)' }).min(1, { error: 'must be a non-empty string; got an empty one' });
+const brokerUserSchema = z.strictObject({
+  name: string.regex(/^[^\s:]+$/, { error: "must be a user name without whitespace or ':'" }),
+  role: z.enum(BROKER_ROLES, { error: `must be one of ${BROKER_ROLES.join(', ')}` }),
+  passwordHash: secret.refine(isSecretHash, { error: `must be ${SECRET_HASH_FORM}; got something else (not shown: a secret)` }).optional(),
+  password: secret.optional(),
+  streams: z.array(string.regex(/^[^/+#\0]+$/, { error: "must be a stream name (one topic level: no '/', '+' or '#')" }), { error: 'must be a list of stream names' })
+    .min(1, { error: 'must name at least one stream (or be left out)' }).optional(),
+}, { error: 'must be a mapping (a broker user: name, role, passwordHash, streams)' })
+  .refine((u) => u.password !== undefined || u.passwordHash !== undefined, { path: ['passwordHash'], error: 'must be given (a hash from cfstream hash-secret), or else password' })
+  .refine((u) => u.password === undefined || u.passwordHash === undefined, { path: ['password'], error: 'must be left out when passwordHash is given; got both (not shown: secrets)' })
+  .refine((u) => u.role !== 'device' || u.streams !== undefined || !/[/+#]/.test(u.name), { path: ['name'], error: "must be a stream name (no '/', '+' or '#') for a device without streams (its default stream), or give streams" })
+  // Hashed now, so the checked (frozen) config never holds the plain password.
+  .overwrite((u) => {
+    if (typeof u.password !== 'string' || u.passwordHash !== undefined) return u;
+    const { password, ...rest } = u;
+    return { ...rest, passwordHash: hashSecretSync(password) };
+  });
+const embeddedBrokerSchema = z.strictObject({
+  host: string.optional(), port: port.optional(), wsPort: port.optional(), username: string.optional(), password: secret.optional(),
+  users: z.array(brokerUserSchema, { error: 'must be a list of users ({ name, role, passwordHash, streams? })' })
+    .refine((us) => new Set(us.map((u) => u.name)).size === us.length, { error: 'must have unique user names' }).optional(),
+  usersFromEnv: z.boolean({ error: 'must be true or false' }).optional(),
+  anonymousRole: z.literal('viewer', { error: "must be 'viewer' (or left out: anonymous clients refused when there are users)" }).optional(),
+  prefix: string.regex(/^[^#+]+$/, { error: 'must be a topic prefix without wildcards' }).optional(),
+  maxPayloadBytes: number.int({ error: 'must be an integer (bytes)' }).min(1, { error: 'must be ≥ 1 (bytes)' }).max(MAX_PAYLOAD_BYTES_LIMIT, { error: `must be ≤ ${MAX_PAYLOAD_BYTES_LIMIT} (what an MQTT packet can carry)` }).optional(),
+  tls: z.strictObject({
+    key: string.min(1, { error: 'must be a PEM file path (or PEM text)' }),
+    cert: string.min(1, { error: 'must be a PEM file path (or PEM text)' }),
+    ca: string.min(1, { error: 'must be a PEM file path (or PEM text)' }).optional(),
+    requestCert: z.boolean({ error: 'must be true or false' }).optional(),
+    host: string.optional(), port: port.optional(),
+    wsPort: z.union([port, z.literal(false)], { error: 'must be a port in [0, 65535] or false' }).optional(),
+  }, { error: 'must be a mapping (TLS: key, cert, ca, requestCert, host, port, wsPort)' })
+    .refine((t) => !t.requestCert || t.ca !== undefined, { path: ['ca'], error: 'must be given with requestCert: true (the CA that signs client certificates)' }).optional(),
+}, { error: 'must be a mapping (the embedded broker)' })
+  .refine((b) => b.username === undefined || b.password !== undefined, { path: ['password'], error: 'must be given with username (or both left out)' })
+  .refine((b) => b.password === undefined || b.username !== undefined, { path: ['username'], error: 'must be given with password (or both left out)' });
+
 const outputsSchema = z.strictObject({
   mqtt: z.strictObject({
     broker: string.regex(/^(embedded|(mqtts?|wss?):\/\/.+)$/, { error: "must be 'embedded' or a broker URL (mqtt://host:port, mqtts://, ws://, wss://)" }),
@@ -524,9 +587,7 @@ const outputsSchema = z.strictObject({
     password: string.optional(),
     queueLimit: number.int({ error: 'must be an integer' }).min(0, { error: 'must be ≥ 0' }).optional(),
   }, { error: 'must be a mapping (MQTT output)' }).optional(),
-  broker: z.strictObject({
-    host: string.optional(), port: port.optional(), wsPort: port.optional(), username: string.optional(), password: string.optional(),
-  }, { error: 'must be a mapping (the embedded broker)' }).optional(),
+  broker: embeddedBrokerSchema.optional(),
   record: z.strictObject({
     path: string.regex(/\.(edf|bdf|cfs|csv)$/i, { error: 'must be a file ending in .edf, .bdf, .cfs or .csv' }),
     range: z.tuple([number, number], { error: 'must be [min, max] (the physical range, for EDF/BDF)' }).refine(([a, b]) => a < b, { error: 'must be [min, max] with min < max' }).optional(),

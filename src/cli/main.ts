@@ -46,6 +46,7 @@ Usage:
   cfstream simulate lines --serial <path> [--columns 4] [--rate 100] [--seed S] [--bad-every N] [--duration s] [--json]
   cfstream simulate sensor --mqtt <url> [--stream id] [--rate 250] [--n 64] [--compressed d] [--json-frames]
                      [--malformed-every N] [--nan-every N] [--gap-every N] [--duration s] [--json]
+  cfstream hash-secret [--cost 16384] [--json]   reads a broker password on stdin, prints its hash
   cfstream help
 
 Every command takes --json (one JSON document on stdout) and --seed.
@@ -74,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/convert.js')).convertCommand(rest);
       case 'simulate':
         return await (await import('./commands/simulate.js')).simulateCommand(rest);
+      case 'hash-secret':
+        return await (await import('./commands/hashSecret.js')).hashSecretCommand(rest);
       case undefined:
       case 'help':
       case '--help':

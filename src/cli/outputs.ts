@@ -4,8 +4,10 @@
  * each part validates its own options; this file turns start-up failures (a port in use, a broker
  * that does not answer) into one clear line.
  */
+import { randomBytes } from 'node:crypto';
 import { firstValueFrom, race, timer, type Observable } from 'rxjs';
 import { filter, map } from 'rxjs/operators';
+import type { BrokerUser } from '../../devices/mqtt/brokerAuth.js';
 import type { StreamInfo } from '../frames/index.js';
 import type { ActivationsMessage, FactorsMessage, MetricsSnapshot, OutputSettings } from '../../pipelines/index.js';
 import { UsageError } from './args.js';
@@ -56,11 +58,17 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
     let url = brokerSpec;
     let wsUrl: string | undefined = r.outputs?.dashboard?.wsUrl;
     const embedded = brokerSpec === 'embedded';
+    let login: { username?: string; password?: string } = { username: mqttOut?.username, password: mqttOut?.password };
     if (embedded) {
       const { startBroker } = await import('../../devices/mqtt/broker.js');
       const b = r.outputs?.broker ?? {};
+      const security = await embeddedBrokerSecurity(b, mqttOut);
+      login = security.login;
       const wantWs = !r.headless && r.outputs?.dashboard?.enabled !== false;
-      const start = (port: number, wsPort: number | false) => startBroker({ host: b.host, port, wsPort, username: b.username, password: b.password });
+      const start = (port: number, wsPort: number | false) => startBroker({
+        host: b.host, port, wsPort, users: security.users, username: b.username, password: b.password, anonymousRole: b.anonymousRole,
+        prefix: b.prefix ?? mqttOut?.prefix, maxPayloadBytes: b.maxPayloadBytes, tls: b.tls,
+      });
       let broker;
       try {
         broker = await start(b.port ?? 1883, wantWs ? b.wsPort ?? 9001 : false);
@@ -68,8 +76,10 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
         // The zero-setup default should not fail because a local mosquitto holds 1883: ports the
         // config did not pin fall back to free ones (printed below); pinned ones are an error.
         const pinned = b.port !== undefined || (wantWs && b.wsPort !== undefined);
-        if (pinned || !/EADDRINUSE|in use/i.test((e as Error).message)) {
-          throw new UsageError(`embedded MQTT broker: ${(e as Error).message} (set outputs.broker.port / wsPort, 0 for free ones, or --broker URL)`);
+        const message = (e as Error).message;
+        if (!/ listener on /.test(message)) throw new UsageError(`embedded MQTT broker: ${message}`);
+        if (pinned || !/EADDRINUSE|in use/i.test(message)) {
+          throw new UsageError(`embedded MQTT broker: ${message} (set outputs.broker.port / wsPort, 0 for free ones, or --broker URL)`);
         }
         r.log(`  ${(e as Error).message}: using free ports instead`);
         broker = await start(0, wantWs ? 0 : false);
@@ -77,15 +87,13 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
       closers.push(() => broker.close());
       url = broker.url;
       wsUrl = broker.wsUrl ?? wsUrl;
-      r.log(`  MQTT broker (embedded): ${broker.url}${broker.wsUrl ? `, WebSocket ${broker.wsUrl}` : ''}`);
+      r.log(`  MQTT broker (embedded): ${broker.url}${broker.wsUrl ? `, WebSocket ${broker.wsUrl}` : ''}${broker.tlsUrl ? `, TLS ${broker.tlsUrl}` : ''}${broker.wssUrl ? `, ${broker.wssUrl}` : ''}`);
+      for (const line of security.notes(broker.host, wantWs)) r.log(`  ${line}`);
     }
     const prefix = mqttOut?.prefix ?? 'cfstream';
     const { topicSegment } = await import('../../devices/mqtt/topics.js');
     const stream = topicSegment(r.info.id);
-    const credentials = {
-      username: mqttOut?.username ?? (embedded ? r.outputs?.broker?.username : undefined),
-      password: mqttOut?.password ?? (embedded ? r.outputs?.broker?.password : undefined),
-    };
+    const credentials = login;
     // A previous run's retained factors: the new ones must not go backwards past them.
     const retained = embedded ? undefined : await retainedFactors(url, credentials, `${prefix}/${stream}/factors`);
     const { MqttSink } = await import('../../pipelines/sinks/mqtt.js');
@@ -145,6 +153,73 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
     await closeAll();
     throw e;
   }
+}
+
+type BrokerSettings = NonNullable<OutputSettings['broker']>;
+
+/**
+ * Who may log in to the embedded broker, and how the results publisher does: as
+ * outputs.mqtt.username (checked now: a pipeline or admin user whose password matches), else,
+ * when the broker requires a login, as an internal pipeline user with a random password made now.
+ * What it returns for the log (`notes`) never holds a secret.
+ */
+async function embeddedBrokerSecurity(b: BrokerSettings, mqttOut: OutputSettings['mqtt']) {
+  const { brokerUsersFromEnv } = await import('../../devices/mqtt/brokerAuth.js');
+  let envUsers: BrokerUser[] = [];
+  try {
+    if (b.usersFromEnv !== false) envUsers = brokerUsersFromEnv(process.env);
+  } catch (e) {
+    throw new UsageError(`embedded MQTT broker: ${(e as Error).message}`);
+  }
+  const users: BrokerUser[] = [...(b.users ?? []), ...envUsers];
+  const names = new Set<string>();
+  for (const u of users) {
+    if (names.has(u.name) || u.name === b.username) throw new UsageError(`embedded MQTT broker: user '${u.name}' is defined twice (outputs.broker.users, outputs.broker.username, the environment)`);
+    names.add(u.name);
+  }
+  const requiresLogin = users.length > 0 || b.username !== undefined;
+  let login: { username?: string; password?: string } = {};
+  let internal = false;
+  if (mqttOut?.username !== undefined) {
+    login = { username: mqttOut.username, password: mqttOut.password };
+    if (requiresLogin) await checkPublisherLogin(mqttOut.username, mqttOut.password ?? '', users, b);
+  } else if (requiresLogin) {
+    const name = `cfstream-run-${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(24).toString('base64url');
+    users.push({ name, role: 'pipeline', password });
+    login = { username: name, password };
+    internal = true;
+  }
+  const notes = (host: string, dashboard: boolean): string[] => {
+    if (!requiresLogin) {
+      const loopback = /^(127\.|::1$|localhost$)/.test(host);
+      return loopback ? [] : [`warning: the broker listens on ${host} without users: anyone who reaches it may publish and subscribe (outputs.broker.users)`];
+    }
+    const from = [
+      b.users?.length ? `${b.users.length} from outputs.broker.users` : '',
+      envUsers.length ? `${envUsers.length} from the environment` : '',
+      b.username !== undefined ? 'outputs.broker.username' : '',
+    ].filter(Boolean);
+    const out = [`broker login required (users: ${from.join(', ')}); results published as ${internal ? 'an internal pipeline user' : `user '${login.username}'`}${b.anonymousRole ? `; anonymous clients: ${b.anonymousRole}` : ''}`];
+    if (dashboard && !b.anonymousRole) out.push('the dashboard page has no login: set outputs.broker.anonymousRole: viewer to let it subscribe');
+    return out;
+  };
+  return { users, login, notes };
+}
+
+/** Checks outputs.mqtt.username/password against the embedded broker's users (UsageError naming the user, never the password). */
+async function checkPublisherLogin(name: string, password: string, users: readonly BrokerUser[], b: BrokerSettings): Promise<void> {
+  const { BROKER_USERS_ENV, verifySecret } = await import('../../devices/mqtt/brokerAuth.js');
+  const where = `outputs.mqtt.username '${name}'`;
+  if (b.username === name) {
+    if (b.password !== password) throw new UsageError(`${where}: outputs.mqtt.password does not match outputs.broker.password`);
+    return;
+  }
+  const user = users.find((u) => u.name === name);
+  if (!user) throw new UsageError(`${where} is not a user of the embedded broker (outputs.broker.users, ${BROKER_USERS_ENV}): add it with role pipeline, or leave outputs.mqtt.username out`);
+  if (user.role !== 'pipeline' && user.role !== 'admin') throw new UsageError(`${where} has role ${user.role}: the results publisher needs role pipeline (or admin)`);
+  const ok = user.passwordHash !== undefined ? await verifySecret(password, user.passwordHash) : user.password === password;
+  if (!ok) throw new UsageError(`${where}: outputs.mqtt.password does not match the broker's password for that user`);
 }
 
 /** The retained factors message on `topic` (its seq and index), read with a short-lived connection; undefined if none arrives within 1 s. */

@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { hashSecretSync, verifySecret } from '../../devices/mqtt/brokerAuth.js';
 import { ConfigError } from '../../src/errors.js';
 import { ONLINE_CP_CONSTRAINTS } from '../../src/factorize/online/cp.js';
 import { ONLINE_NMF_CONSTRAINTS } from '../../src/factorize/online/nmf.js';
@@ -112,8 +113,11 @@ describe('parsePipelineConfig: valid configs', () => {
   it('parses and builds every shipped config/*.yaml; default.yaml is the simulated compressed NMF pipeline', () => {
     const files = readdirSync('config').filter((f) => f.endsWith('.yaml'));
     expect(files).toContain('default.yaml');
+    // A scale-out worker's config (source …/+) gets each stream's header at run time: use one here.
+    const workerStream = { id: 'dev1', kind: 'compressed' as const, n: 32, rate: 250, projection: { ensemble: 'sparse-binary' as const, n: 32, d: 12, p: 3, seed: 1 } };
     for (const f of files) {
-      const config = parsePipelineConfig(readFileSync(`config/${f}`, 'utf8'), `config/${f}`);
+      const text = readFileSync(`config/${f}`, 'utf8');
+      const config = parsePipelineConfig(text, `config/${f}`, /^source: mqtt:\/\/\S+\/\+$/m.test(text) ? { stream: workerStream } : {});
       const built = buildPipeline(config);
       expect(built.config).toBe(config);
     }
@@ -573,5 +577,73 @@ describe('parsePipelineConfig: the source and run settings (cfstream run)', () =
     expect(errorOf(edit([1, 'version: 1\nsource: not a uri'])).message).toMatch(/source: must be a source URI/);
     const ok = parsePipelineConfig(edit([17, '  - type: metrics\nrun: { duration: 10, headless: true, logIntervalMs: 500, jsonLog: true }']));
     expect(ok.run).toEqual({ duration: 10, headless: true, logIntervalMs: 500, jsonLog: true });
+  });
+});
+
+describe('parsePipelineConfig: outputs.broker security (users, limits, TLS)', () => {
+  const withBroker = (...lines: string[]) => edit([17, ['  - type: metrics', 'outputs:', '  mqtt: { broker: embedded }', '  broker:', ...lines.map((l) => `    ${l}`)].join('\n')]);
+  const HASH = hashSecretSync('viewer-secret', { N: 1024 });
+
+  it('takes users, usersFromEnv, anonymousRole, prefix, maxPayloadBytes and tls; a plain password is replaced by its hash', async () => {
+    const config = parsePipelineConfig(withBroker(
+      'users:',
+      `  - { name: dash, role: viewer, passwordHash: "${HASH}" }`,
+      '  - { name: eeg1, role: device, password: Plain-Device-5f }',
+      '  - { name: pipe, role: pipeline, passwordHash: "' + HASH + '", streams: [sim] }',
+      'usersFromEnv: false',
+      'anonymousRole: viewer',
+      'prefix: lab/eeg',
+      'maxPayloadBytes: 65536',
+      'tls: { key: /etc/cfstream/broker.key, cert: /etc/cfstream/broker.crt, ca: /etc/cfstream/ca.crt, requestCert: true, host: 0.0.0.0, port: 8883, wsPort: false }',
+    ));
+    const b = config.outputs!.broker!;
+    expect(b).toMatchObject({ usersFromEnv: false, anonymousRole: 'viewer', prefix: 'lab/eeg', maxPayloadBytes: 65536, tls: { port: 8883, wsPort: false, requestCert: true } });
+    expect(b.users!.map((u) => [u.name, u.role, u.streams])).toEqual([['dash', 'viewer', undefined], ['eeg1', 'device', undefined], ['pipe', 'pipeline', ['sim']]]);
+    expect(b.users![0]!.passwordHash).toBe(HASH);
+    expect(JSON.stringify(config)).not.toContain('Plain-Device-5f');
+    expect('password' in b.users![1]!).toBe(false);
+    expect(await verifySecret('Plain-Device-5f', b.users![1]!.passwordHash!)).toBe(true);
+    expect(Object.isFrozen(b.users![1])).toBe(true);
+  });
+
+  it('locates each problem; a secret is never quoted back', () => {
+    const e = errorOf(withBroker(
+      'users:',
+      '  - { name: eeg1, role: device, password: Both-Given-1a, passwordHash: Not-A-Hash-2b }',
+      '  - { name: eeg2, role: king, passwordHash: Not-A-Hash-3c }',
+      '  - { name: "a b", role: viewer, password: 12345 }',
+      '  - { name: dash, role: viewer }',
+      '  - { name: d, role: device, password: p, streams: ["x/y"], bogus: 1 }',
+      'maxPayloadBytes: 0',
+      'anonymousRole: admin',
+      'tls: { key: k.pem }',
+    ));
+    const m = e.message;
+    expect(m).toMatch(/test\.yaml:22:\d+: outputs\.broker\.users\[0\]\.password: must be left out when passwordHash is given/);
+    expect(m).toMatch(/outputs\.broker\.users\[0\]\.passwordHash: must be scrypt\$N\$r\$p\$<salt base64>\$<key base64> \(from cfstream hash-secret\); got something else \(not shown: a secret\)/);
+    expect(m).toMatch(/outputs\.broker\.users\[1\]\.role: must be one of device, pipeline, viewer, admin; got "king"/);
+    expect(m).toMatch(/outputs\.broker\.users\[2\]\.name: must be a user name without whitespace or ':'/);
+    expect(m).toMatch(/outputs\.broker\.users\[2\]\.password: must be a string; got something else \(not shown: a secret\)/);
+    expect(m).toMatch(/outputs\.broker\.users\[3\]\.passwordHash: is missing; it must be given \(a hash from cfstream hash-secret\), or else password/);
+    expect(m).toMatch(/outputs\.broker\.users\[4\]\.streams\[0\]: must be a stream name/);
+    expect(m).toMatch(/outputs\.broker\.users\[4\]\.bogus: unknown key 'bogus'; known keys: name, role, passwordHash, password, streams/);
+    expect(m).toMatch(/outputs\.broker\.maxPayloadBytes: must be ≥ 1 \(bytes\); got 0/);
+    expect(m).toMatch(/outputs\.broker\.anonymousRole: must be 'viewer'/);
+    expect(m).toMatch(/outputs\.broker\.tls\.cert: is missing/);
+    for (const secret of ['Both-Given-1a', 'Not-A-Hash-2b', 'Not-A-Hash-3c', '12345']) expect(m).not.toContain(secret);
+  });
+
+  it('checks across fields: duplicate names, a device named like no stream, requestCert without ca, username without password', () => {
+    const dup = errorOf(withBroker('users:', `  - { name: a, role: viewer, passwordHash: "${HASH}" }`, `  - { name: a, role: device, passwordHash: "${HASH}" }`));
+    expect(dup.message).toMatch(/outputs\.broker\.users: must have unique user names/);
+    expect(errorOf(withBroker('users:', `  - { name: lab/eeg1, role: device, passwordHash: "${HASH}" }`)).message)
+      .toMatch(/outputs\.broker\.users\[0\]\.name: must be a stream name \(no '\/', '\+' or '#'\) for a device without streams/);
+    expect(parsePipelineConfig(withBroker('users:', `  - { name: lab/eeg1, role: device, passwordHash: "${HASH}", streams: [eeg1] }`)).outputs!.broker!.users).toHaveLength(1);
+    expect(errorOf(withBroker('tls: { key: k.pem, cert: c.pem, requestCert: true }')).message).toMatch(/outputs\.broker\.tls\.ca: is missing; it must be given with requestCert: true/);
+    const half = errorOf(withBroker('username: lab'));
+    expect(half.message).toMatch(/outputs\.broker\.password: is missing; it must be given with username/);
+    const other = errorOf(withBroker('password: Only-Password-9z'));
+    expect(other.message).toMatch(/outputs\.broker\.username: is missing; it must be given with password/);
+    expect(other.message).not.toContain('Only-Password-9z');
   });
 });

@@ -3,7 +3,8 @@ import { createServer, Socket, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectMqtt, MqttConnection, MqttConnectionError, type MqttConnectionEvent } from '../../../devices/mqtt/client.js';
-import { DEFAULT_BROKER_OPTIONS, startBroker, type EmbeddedBroker } from '../../../devices/mqtt/broker.js';
+import { DEFAULT_BROKER_OPTIONS, DEFAULT_BROKER_TLS_OPTIONS, startBroker, type EmbeddedBroker } from '../../../devices/mqtt/broker.js';
+import type { BrokerRefusal } from '../../../devices/mqtt/brokerAuth.js';
 import { InvalidOptionError } from '../../../src/errors.js';
 import { rawPublisher, rawSubscriber, waitFor } from './helpers.js';
 
@@ -12,6 +13,25 @@ afterEach(async () => {
   await broker?.close();
   broker = undefined;
 });
+
+/** The MQTT remaining-length bytes of `n`. */
+function remainingLength(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+/** A minimal MQTT 3.1.1 CONNECT (clean session, keepalive 60 s, no login). */
+function connectPacket(clientId: string): Buffer {
+  const id = Buffer.from(clientId);
+  const body = Buffer.concat([Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c, 0x00, id.length]), id]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
+}
 
 function tcpConnect(host: string, port: number): Promise<'connected' | string> {
   return new Promise((resolve) => {
@@ -30,8 +50,23 @@ function tcpConnect(host: string, port: number): Promise<'connected' | string> {
 }
 
 describe('startBroker (aedes)', () => {
-  it('documents its defaults: loopback, 1883, WebSocket 9001', () => {
-    expect(DEFAULT_BROKER_OPTIONS).toEqual({ host: '127.0.0.1', port: 1883, wsPort: 9001 });
+  it('documents its defaults: loopback, 1883, WebSocket 9001, prefix cfstream, 1 MiB payloads; TLS 8883 without wss', () => {
+    expect(DEFAULT_BROKER_OPTIONS).toEqual({ host: '127.0.0.1', port: 1883, wsPort: 9001, prefix: 'cfstream', maxPayloadBytes: 1048576 });
+    expect(DEFAULT_BROKER_TLS_OPTIONS).toEqual({ requestCert: false, port: 8883, wsPort: false });
+  });
+
+  // 127.0.0.2 is loopback too (Linux routes all of 127/8 to lo), but only a socket bound to
+  // 0.0.0.0 (or to 127.0.0.2) accepts it: so it tells "bound to 127.0.0.1" from "bound to all".
+  it.runIf(process.platform === 'linux')('binds exactly 127.0.0.1 by default (127.0.0.2 is refused; with host 0.0.0.0 it is not)', async () => {
+    broker = await startBroker({ port: 0, wsPort: 0 });
+    expect(await tcpConnect('127.0.0.2', broker.port)).toBe('ECONNREFUSED');
+    expect(await tcpConnect('127.0.0.2', broker.wsPort!)).toBe('ECONNREFUSED');
+    expect(await tcpConnect('127.0.0.1', broker.port)).toBe('connected');
+    await broker.close();
+    broker = await startBroker({ host: '0.0.0.0', port: 0, wsPort: 0 });
+    expect(broker.url).toBe(`mqtt://0.0.0.0:${broker.port}`);
+    expect(await tcpConnect('127.0.0.2', broker.port)).toBe('connected');
+    expect(await tcpConnect('127.0.0.2', broker.wsPort!)).toBe('connected');
   });
 
   it('binds loopback only by default, on the free ports it returns', async () => {
@@ -125,7 +160,81 @@ describe('startBroker (aedes)', () => {
     await expect(startBroker({ port: broker.port, wsPort: false })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${broker.port}.*EADDRINUSE`));
   });
 
+  describe('maxPayloadBytes', () => {
+    /** A subscriber on 'a/#' and a publisher that keep working while another client is refused. */
+    async function bystanders(b: EmbeddedBroker) {
+      const sub = await rawSubscriber(b.url, 'a/#');
+      const pub = await rawPublisher(b.url);
+      const check = async (text: string) => {
+        await pub.publishAsync('a/ok', text, { qos: 1 });
+        await waitFor(() => sub.texts('a/ok').includes(text), `'${text}' to arrive`);
+      };
+      return { sub, check, end: async () => { await pub.endAsync(true); await sub.end(); } };
+    }
+
+    it('refuses a bigger payload (counted, the publisher disconnected); the broker and other clients carry on', async () => {
+      broker = await startBroker({ port: 0, wsPort: false, maxPayloadBytes: 1000 });
+      const refusals: BrokerRefusal[] = [];
+      broker.refusals$.subscribe((r) => refusals.push(r));
+      const others = await bystanders(broker);
+      await others.check('before');
+      const big = await rawPublisher(broker.url);
+      const closed = new Promise<void>((resolve) => big.once('close', () => resolve()));
+      big.publish('a/big', Buffer.alloc(1001, 1), { qos: 0 });
+      await closed;
+      big.end(true);
+      const exact = await rawPublisher(broker.url);
+      await exact.publishAsync('a/exact', Buffer.alloc(1000, 2), { qos: 1 }); // at the limit: accepted
+      await waitFor(() => others.sub.messages.some((m) => m.topic === 'a/exact'), 'the 1000-byte message');
+      await exact.endAsync(true);
+      await others.check('after');
+      expect(others.sub.messages.some((m) => m.topic === 'a/big')).toBe(false);
+      expect(broker.stats()).toMatchObject({ publish: 1, packet: 0, byReason: { 'payload-too-large': 1 } });
+      expect(refusals).toEqual([expect.objectContaining({ type: 'publish', reason: 'payload-too-large', topic: 'a/big', bytes: 1001 })]);
+      expect(refusals[0]!.message).toMatch(/1001 bytes exceeds maxPayloadBytes 1000/);
+      await others.end();
+    });
+
+    it('closes a connection at the header of a packet far over the limit, before reading its body', async () => {
+      broker = await startBroker({ port: 0, wsPort: false, maxPayloadBytes: 1000 });
+      const others = await bystanders(broker);
+      // mqtt.js publishing 1 MiB: over maxPayloadBytes + PUBLISH_HEADER_ROOM, so the guard closes it.
+      const big = await rawPublisher(broker.url);
+      const closed = new Promise<void>((resolve) => big.once('close', () => resolve()));
+      big.on('error', () => undefined);
+      big.publish('a/big', Buffer.alloc(1024 * 1024, 1), { qos: 0 });
+      await closed;
+      big.end(true);
+      // A raw client that announces a 200 MB PUBLISH and sends 10 bytes of it: the broker hangs up
+      // on the announcement alone (it never waits for, or buffers, the 200 MB).
+      const raw = new Socket();
+      const received: Buffer[] = [];
+      raw.on('data', (d: Buffer) => received.push(d));
+      const rawClosed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+      await new Promise<void>((resolve) => raw.connect(broker!.port, '127.0.0.1', resolve));
+      raw.write(connectPacket('huge'));
+      await waitFor(() => Buffer.concat(received).length >= 4, 'the CONNACK');
+      expect([...Buffer.concat(received).subarray(0, 4)]).toEqual([0x20, 0x02, 0x00, 0x00]);
+      raw.write(Buffer.concat([Buffer.from([0x30]), remainingLength(200_000_000), Buffer.from([0x00, 0x03, 0x61, 0x2f, 0x62]), Buffer.alloc(5)]));
+      await rawClosed;
+      expect(broker.stats()).toMatchObject({ packet: 2, byReason: { 'packet-too-large': 2 } });
+      await others.check('still fine');
+      expect(broker.clients()).toBe(2);
+      await others.end();
+    });
+  });
+
   it.each([
+    [{ maxPayloadBytes: 0 }, 'maxPayloadBytes'],
+    [{ maxPayloadBytes: 1.5 }, 'maxPayloadBytes'],
+    [{ prefix: 'a/#' }, 'prefix'],
+    [{ anonymousRole: 'admin' }, 'anonymousRole'],
+    [{ users: [{ name: 'a', role: 'king', password: 'p' }] }, 'users[0].role'],
+    [{ users: [{ name: 'a', role: 'device' }] }, 'users[0].passwordHash'],
+    [{ tls: { key: 'k.pem' } }, 'tls.cert'],
+    [{ tls: { key: 'k.pem', cert: 'c.pem', requestCert: true } }, 'tls.ca'],
+    [{ tls: { key: '/nonexistent/k.pem', cert: '/nonexistent/c.pem' } }, 'tls.key'],
+    [{ tls: { key: 'k', cert: 'c', bogus: 1 } }, 'tls.bogus'],
     [{ port: -1 }, 'port'],
     [{ port: 1.5 }, 'port'],
     [{ wsPort: 70000 }, 'wsPort'],
@@ -137,5 +246,14 @@ describe('startBroker (aedes)', () => {
     const err = await startBroker(opts as never).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidOptionError);
     expect((err as InvalidOptionError).option).toBe(option);
+  });
+
+  it('never quotes a password in its errors', async () => {
+    for (const opts of [{ username: 'u', password: 12345678 }, { users: [{ name: 'u', role: 'admin', password: 'sup3rs3cret', passwordHash: 'sup3rs3cret' }] }]) {
+      const err = await startBroker(opts as never).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidOptionError);
+      expect(String((err as Error).message)).not.toMatch(/12345678|sup3rs3cret/);
+      expect(JSON.stringify((err as InvalidOptionError).received)).not.toMatch(/12345678|sup3rs3cret/);
+    }
   });
 });
