@@ -13,6 +13,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { DataError } from '../../src/errors.js';
+import { MAX_RECORD_BYTES } from './blocks.js';
 
 /** One signal's header fields and its scaling. */
 export interface EdfSignal {
@@ -77,8 +78,10 @@ const ascii = (b: Uint8Array, from: number, len: number) => Buffer.from(b.buffer
 
 function num(text: string, field: string, where: string, integer = false): number {
   const v = Number(text);
-  if (text === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new DataError(`header field '${field}' must be ${integer ? 'an integer' : 'a number'}; got ${JSON.stringify(text)}`, where);
+  if (text === '' || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
+    // '1e308' is an integer to Number.isInteger, but not one that counts anything exactly.
+    const what = !integer ? 'a number' : Number.isInteger(v) ? 'an integer of at most 2^53 − 1 in magnitude' : 'an integer';
+    throw new DataError(`header field '${field}' must be ${what}; got ${JSON.stringify(text)}`, where);
   }
   return v;
 }
@@ -93,7 +96,12 @@ export function parseFixedHeader(b: Uint8Array, source: string): { ns: number; h
   return { ns, headerBytes };
 }
 
-/** Parses the full header (fixed part and signal blocks); `fileBytes` sizes the data part. */
+/**
+ * Parses the full header (fixed part and signal blocks); `fileBytes` sizes the data part.
+ * Refuses (DataError naming the signal and field) what cannot be read exactly: integer fields
+ * beyond 2^53 − 1, records over MAX_RECORD_BYTES, and a physical range whose scaling overflows
+ * (every 16- or 24-bit digital value must map to a finite physical one).
+ */
 export function parseEdfHeader(b: Uint8Array, fileBytes: number, source: string): EdfHeader {
   const { ns, headerBytes } = parseFixedHeader(b, source);
   if (b.length < headerBytes) throw new DataError(`header truncated: ${b.length} of ${headerBytes} bytes`, source);
@@ -106,6 +114,8 @@ export function parseEdfHeader(b: Uint8Array, fileBytes: number, source: string)
   const recordDuration = num(ascii(b, 244, 8), 'record duration', source);
   if (!(recordDuration >= 0)) throw new DataError(`record duration ${recordDuration} is negative`, source);
   const field = (offset: number, size: number, i: number) => ascii(b, 256 + offset * ns + size * i, size);
+  const bytesPerSample = bdf ? 3 : 2;
+  const digitalLimit = bdf ? 2 ** 23 : 2 ** 15; // largest magnitude a stored sample can have
   const signals: EdfSignal[] = [];
   for (let i = 0; i < ns; i++) {
     const where = `${source}: signal ${i + 1}`;
@@ -115,18 +125,30 @@ export function parseEdfHeader(b: Uint8Array, fileBytes: number, source: string)
     const spr = num(field(216, 8, i), 'samples per record', where, true);
     if (spr < 1) throw new DataError(`samples per record ${spr} must be ≥ 1`, where);
     if (dmax <= dmin) throw new DataError(`digital maximum ${dmax} must exceed digital minimum ${dmin}`, where);
+    if (!Number.isFinite(pmax - pmin)) {
+      throw new DataError(`header fields 'physical maximum' ${pmax} − 'physical minimum' ${pmin} overflow to ${pmax - pmin}: the range cannot scale samples`, where);
+    }
     const gain = (pmax - pmin) / (dmax - dmin);
+    const offset = pmin - dmin * gain;
+    if (!Number.isFinite(Math.abs(gain) * digitalLimit + Math.abs(offset))) {
+      throw new DataError(
+        `header fields 'physical minimum' ${pmin} / 'physical maximum' ${pmax} over 'digital minimum' ${dmin} / 'digital maximum' ${dmax} scale ${bdf ? 24 : 16}-bit samples beyond ±${Number.MAX_VALUE} (gain ${gain}, offset ${offset})`,
+        where,
+      );
+    }
     signals.push({
       label, transducer: field(16, 80, i), physicalDimension: field(96, 8, i),
       physicalMin: pmin, physicalMax: pmax, digitalMin: dmin, digitalMax: dmax,
       prefiltering: field(136, 80, i), samplesPerRecord: spr,
       rate: recordDuration > 0 ? spr / recordDuration : 0,
       isAnnotation: plus !== '' && /^(EDF|BDF) Annotations$/.test(label),
-      gain, offset: pmin - dmin * gain,
+      gain, offset,
     });
   }
-  const bytesPerSample = bdf ? 3 : 2;
-  const recordBytes = signals.reduce((s, x) => s + x.samplesPerRecord, 0) * bytesPerSample;
+  const recordBytes = signals.reduce((s, x) => s + x.samplesPerRecord, 0) * bytesPerSample; // exact: ≤ 9999 signals × 8-digit counts × 3
+  if (recordBytes > MAX_RECORD_BYTES) {
+    throw new DataError(`header field 'samples per record' gives records of ${recordBytes} bytes, above the ${MAX_RECORD_BYTES}-byte limit`, source);
+  }
   const dataBytes = Math.max(0, fileBytes - headerBytes);
   const present = Math.floor(dataBytes / recordBytes);
   const records = declaredRecords >= 0 ? Math.min(declaredRecords, present) : present;

@@ -18,14 +18,17 @@
  * candidate 0xA0 … 0xCx is taken when its counter and its distance from the last framed packet
  * agree (33 bytes per count, ±1 byte, up to 3 counts), or when the packets after it confirm it
  * (0xA0 … 0xCx again 33 bytes on with the counter a step forward, or 66 bytes on with counter + 2).
- * A candidate whose successor is damaged is kept aside until a later packet vouches for it the
- * same way. Bytes passed over are counted as `bytes-skipped`. So a lost, extra or corrupt byte
- * costs the packet it hit and no other: a stray 0xA0 or 0xCx in the channel data cannot fake a
- * packet unless several framing bytes and a counter step line up by chance (tested for every
- * single-byte deletion and corruption position, also with data full of framing bytes). Known
- * limit: before anything has been framed, hostile data can fake a packet inside packet 0 when
- * packet 1 has an extra byte. Resyncing delays output by at most two packets; the first packet
- * of a stream waits for the second (or for `flush()`).
+ * Data full of framing bytes can fake that support, so a candidate resting on it is passed over
+ * when a candidate starting inside it (a packet that taking it would lose) has stronger support:
+ * its counter and distance fit the last framed packet, or, against a successor only a few counts
+ * ahead, its own successor has counter + 1. A candidate whose successor is damaged is kept aside
+ * until a later packet vouches for it the same way. Bytes passed over are counted as
+ * `bytes-skipped`. So a lost, extra or corrupt byte costs the packet it hit and no other: a stray
+ * 0xA0 or 0xCx in the channel data cannot fake a packet unless several framing bytes and a
+ * counter step line up by chance (tested for every single-byte deletion and corruption position,
+ * also with data full of framing bytes). Known limit: before anything has been framed, hostile
+ * data can fake a packet inside packet 0 when packet 1 has an extra byte. Resyncing delays output
+ * by at most two packets; the first packet of a stream waits for the second (or for `flush()`).
  *
  * **Counter.** The 8-bit counter should step by 1. A packet that steps otherwise (a gap, a
  * repeat, a step back) is held until the next one: if the next continues it, it was real (a gap,
@@ -372,15 +375,41 @@ export class CytonParser {
     if (have < 2 * CYTON_PACKET_BYTES) return !final ? WAIT : have === CYTON_PACKET_BYTES ? OK : REJECT;
     const lined1 = buf[p + 33] === CYTON_HEADER && isCytonFooter(buf[p + 65]!);
     const step1 = (buf[p + 34]! - c0) & 0xff;
-    if (lined1 && step1 === 1) return EXACT;
+    // Evidence from the packets after a candidate can be faked by data full of framing bytes, so a
+    // packet starting inside it (where taking it would lose that packet) with stronger evidence
+    // wins and the candidate is passed over: one that fits the last framed packet beats a
+    // successor with counter + 1 or + 2, and either beats a successor a few counts ahead.
+    if (lined1 && step1 === 1) return this.strongerWithin(buf, p, end, false) ? REJECT : EXACT;
     if (have < 3 * CYTON_PACKET_BYTES && !final) return WAIT;
-    if (have >= 3 * CYTON_PACKET_BYTES && buf[p + 66] === CYTON_HEADER && isCytonFooter(buf[p + 98]!) && ((buf[p + 67]! - c0) & 0xff) === 2) return EXACT;
-    if (lined1 && step1 >= 1 && step1 <= 128) return OK;
+    if (have >= 3 * CYTON_PACKET_BYTES && buf[p + 66] === CYTON_HEADER && isCytonFooter(buf[p + 98]!) && ((buf[p + 67]! - c0) & 0xff) === 2) {
+      return this.strongerWithin(buf, p, end, false) ? REJECT : EXACT;
+    }
+    if (lined1 && step1 >= 1 && step1 <= 128) return this.strongerWithin(buf, p, end, true) ? REJECT : OK;
     if (this.tentativeAt < 0 || at - this.tentativeAt > TENTATIVE_REACH) {
       this.tentative.decode(buf, p, this.stamp);
       this.tentativeAt = at;
     }
     return REJECT;
+  }
+
+  /**
+   * True when a candidate starting inside the one at `p` (p + 1 … p + 32, where taking `p` would
+   * lose it) has stronger evidence: its counter and distance fit the last framed packet, or, when
+   * `p` only has a successor a few counts ahead (`weak`), the next packet follows it with counter
+   * + 1. Needs no bytes beyond those `confirm` already had; runs only out of sync, on a candidate
+   * 0xA0 … 0xCx, and allocates nothing.
+   */
+  private strongerWithin(buf: Uint8Array, p: number, end: number, weak: boolean): boolean {
+    if (!weak && this.lastFramedAt < 0) return false;
+    const last = Math.min(p + CYTON_PACKET_BYTES, end - CYTON_PACKET_BYTES + 1);
+    const base = this.totals.bytes - end; // absolute offset of buf[0]
+    for (let q = p + 1; q < last; q++) {
+      if (buf[q] !== CYTON_HEADER || !isCytonFooter(buf[q + 32]!)) continue;
+      const c = buf[q + 1]!;
+      if (this.lastFramedAt >= 0 && fits(base + q - this.lastFramedAt, (c - this.lastFramedCounter) & 0xff)) return true;
+      if (weak && q + 2 * CYTON_PACKET_BYTES <= end && buf[q + 33] === CYTON_HEADER && isCytonFooter(buf[q + 65]!) && ((buf[q + 34]! - c) & 0xff) === 1) return true;
+    }
+    return false;
   }
 
   /**

@@ -20,8 +20,9 @@
  * | H = 40+L+P| 4·count·dims| float32 | values, frame by frame (row-major count × dims)              |
  *
  * The message ends right after the samples (total H + 4·count·dims bytes); trailing bytes are an
- * error, so a message is never silently half-understood. Frame i has seq + i and t0 + i·dt: seq is
- * 64-bit so an unbounded counter never wraps (2^53 frames is 1.1 million years at 250 Hz);
+ * error, so a message is never silently half-understood. Frame i has seq + i and t0 + i·dt, so the
+ * last frame's seq + count − 1 must still be ≤ 2^53 − 1 and its t0 + (count − 1)·dt finite. seq
+ * is 64-bit so an unbounded counter never wraps (2^53 frames is 1.1 million years at 250 Hz);
  * sources with a wrapping board counter unwrap it before batching. Values are carried as they
  * are, NaN included: judging them is `FrameValidator`'s job, which counts them with a reason.
  *
@@ -78,6 +79,8 @@ export function encodeBatch(batch: FrameBatch): Uint8Array {
   }
   const n = count * dims;
   if (n > MAX_BATCH_VALUES) throw new DataError(`count × dims = ${count} × ${dims} exceeds the limit of ${MAX_BATCH_VALUES} values`, where);
+  const overflow = seqOverrun(seq, count) ?? timeOverflow(t0, dt, count);
+  if (overflow) throw new DataError(overflow, where);
   if (!(values instanceof Float32Array)) throw new DataError(`values must be a Float32Array; got ${describe(values)}`, where);
   if (values.length !== n) throw new ShapeMismatchError(`${where} values`, `count × dims = ${count} × ${dims} = ${n}`, `${values.length}`);
 
@@ -110,7 +113,8 @@ export function encodeBatch(batch: FrameBatch): Uint8Array {
  * @returns a fresh FrameBatch
  * @throws FrameDecodeError (a DataError) naming the problem and its byte offset: truncated
  *   header / id / samples, wrong magic, unsupported version, unknown flags, bad field values,
- *   absurd count × dims, invalid UTF-8, trailing bytes
+ *   absurd count × dims, frames running past seq 2^53 − 1 or to a non-finite t, invalid UTF-8,
+ *   trailing bytes
  */
 export function decodeBatch(bytes: Uint8Array, where = 'binary batch'): FrameBatch {
   if (!(bytes instanceof Uint8Array)) throw new FrameDecodeError(`expected a Uint8Array or Buffer; got ${describe(bytes)}`, where, 0);
@@ -145,6 +149,12 @@ export function decodeBatch(bytes: Uint8Array, where = 'binary batch'): FrameBat
   if (dims === 0) fail('dims is 0 (a frame holds at least one value)', 36, seq);
   const n = count * dims; // exact: both < 2^32, so the product is < 2^64 and only compared
   if (n > MAX_BATCH_VALUES) fail(`count × dims = ${count} × ${dims} exceeds the limit of ${MAX_BATCH_VALUES} values`, 32, seq);
+  // Frame i has seq + i and t0 + i·dt: the last one must still be an exact seq and a finite time
+  // (t grows with i, dt ≥ 0, so the last frame's is the largest).
+  const overrun = seqOverrun(seq, count);
+  if (overrun) fail(overrun, 8, seq);
+  const tOverflow = timeOverflow(t0, dt, count);
+  if (tOverflow) fail(tOverflow, 24, seq);
   const start = batchPayloadOffset(idLen);
   if (len < start) fail(`truncated stream id: header says ${idLen} id bytes plus ${start - BATCH_FIXED_HEADER_BYTES - idLen} padding, message ends at ${len}`, len, seq);
   let streamId = '';
@@ -225,6 +235,29 @@ export function framesToBatch(streamId: string, frames: readonly Frame[], dt?: n
     values.set(f.values, i * dims);
   }
   return { streamId, seq: first.seq, t0: first.t, dt: step, count, dims, values };
+}
+
+/**
+ * The problem when frames seq … seq + count − 1 run past 2^53 − 1 (their seqs would not be exact
+ * numbers), else undefined. Shared with the JSON codec.
+ * @internal
+ */
+export function seqOverrun(seq: number, count: number): string | undefined {
+  return count - 1 > Number.MAX_SAFE_INTEGER - seq
+    ? `seq ${seq} + ${count - 1} (the last of ${count} frames) runs past 2^53 − 1: frame i has seq + i, which must stay an exact integer`
+    : undefined;
+}
+
+/**
+ * The problem when the last frame's time t0 + (count − 1)·dt is not finite (it overflows), else
+ * undefined; computed as `batchToFrames` does. Shared with the JSON codec.
+ * @internal
+ */
+export function timeOverflow(t0: number, dt: number, count: number): string | undefined {
+  const last = t0 + (count - 1) * dt;
+  return Number.isFinite(last)
+    ? undefined
+    : `t0 + ${count - 1}·dt = ${t0} + ${count - 1}·${dt} is ${last} (the last of ${count} frames): frame i has t0 + i·dt, which must stay finite`;
 }
 
 function hex(bytes: Uint8Array, from: number, to: number): string {

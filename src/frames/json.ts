@@ -7,7 +7,7 @@
  * ```
  * one frame   {"seq": 17, "t": 12.068, "values": [1.5, -2, 0.25]}
  * a batch     {"seq": 17, "t0": 12.068, "dt": 0.004, "values": [[1.5, -2, 0.25], [1.4, -2.1, 0.2]]}
- *             → frame i has seq + i, t0 + i·dt
+ *             → frame i has seq + i, t0 + i·dt (the last must still have seq ≤ 2^53 − 1 and a finite t)
  * ```
  *
  * JSON cannot spell NaN or Infinity (`JSON.stringify` writes `null` for them), so a `null` value
@@ -15,6 +15,7 @@
  * 'non-finite' and counts it. Any other non-number is a malformed message (DataError).
  */
 import { DataError, InvalidOptionError } from '../errors.js';
+import { seqOverrun, timeOverflow } from './binary.js';
 import { describe, typeName } from './describe.js';
 import { isValidSeq } from './gaps.js';
 import { validateStreamInfo, type Frame, type StreamInfo } from './types.js';
@@ -53,6 +54,8 @@ export function decodeJsonFrames(input: string | Uint8Array, dims: number, where
   const rows = o.values;
   if (!Array.isArray(rows)) throw new DataError(`values must be an array of frames (arrays); got ${typeName(rows)}`, where);
   if (rows.length === 0) throw new DataError('values is empty (a batch holds at least one frame)', where);
+  const overflow = seqOverrun(seq, rows.length) ?? timeOverflow(t0, dt, rows.length);
+  if (overflow) throw new DataError(overflow, where);
   const frames: Frame[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) frames[i] = { seq: seq + i, t: t0 + i * dt, values: readRow(rows[i], dims, `values[${i}]`, where) };
   return frames;

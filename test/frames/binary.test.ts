@@ -72,11 +72,12 @@ describe('binary round trips', () => {
   it('preserves every float32 bit pattern (NaN payloads, ±0, ±Infinity, subnormals, extremes)', () => {
     const raw = Uint32Array.from([0x7fc00001, 0xffc12345, 0x80000000, 0, 0x7f800000, 0xff800000, 1, 0x807fffff, 0x7f7fffff, 0x3eaaaaab]);
     const values = new Float32Array(raw.buffer);
-    const b: FrameBatch = { streamId: 'edge', seq: 2 ** 53 - 1, t0: -1e300, dt: 0, count: 5, dims: 2, values };
+    // The largest first seq for 5 frames: the last one is 2^53 − 1.
+    const b: FrameBatch = { streamId: 'edge', seq: 2 ** 53 - 5, t0: -1e300, dt: 0, count: 5, dims: 2, values };
     for (const off of [0, 1, 3, 7]) {
       const out = decodeBatch(atOffset(encodeBatch(b), off));
       expect(bits(out.values)).toEqual(Array.from(raw));
-      expect(out.seq).toBe(2 ** 53 - 1);
+      expect(out.seq).toBe(2 ** 53 - 5);
       expect(out.t0).toBe(-1e300);
     }
   });
@@ -136,6 +137,8 @@ describe('decodeBatch: every field is checked against the buffer', () => {
     ['dt negative', mutate((_, v) => v.setFloat64(24, -0.5, true)), 24, 'dt is -0.5'],
     ['dt infinite', mutate((_, v) => v.setFloat64(24, Infinity, true)), 24, 'dt is Infinity'],
     ['count 0', mutate((_, v) => v.setUint32(32, 0, true)), 32, 'count is 0'],
+    ['frames past seq 2^53 − 1', mutate((_, v) => { v.setUint32(8, 0xfffffffe, true); v.setUint32(12, 0x1fffff, true); }), 8, 'seq 9007199254740990 + 2 (the last of 3 frames) runs past 2^53 − 1'],
+    ['last frame time overflowing', mutate((_, v) => { v.setFloat64(16, 1e308, true); v.setFloat64(24, 1e308, true); }), 24, 't0 + 2·dt = 1e+308 + 2·1e+308 is Infinity (the last of 3 frames)'],
     ['dims 0', mutate((_, v) => v.setUint32(36, 0, true)), 36, 'dims is 0'],
     ['absurd count × dims', mutate((_, v) => { v.setUint32(32, 0xffffffff, true); v.setUint32(36, 0xffffffff, true); }), 32, `exceeds the limit of ${MAX_BATCH_VALUES} values`],
     ['id longer than the message', mutate((b) => { b[6] = 255; }), 68, 'truncated stream id: header says 255 id bytes plus 1 padding, message ends at 68'],
@@ -168,6 +171,15 @@ describe('decodeBatch: every field is checked against the buffer', () => {
   it('decodes the good message used above (the mutations really are the only difference)', () => {
     expect(decodeBatch(good).values).toEqual(Float32Array.from([1, 2, 3, 4, 5, 6]));
   });
+
+  it('accepts a batch whose last frame is exactly seq 2^53 − 1, or has a huge but finite t', () => {
+    const edge = { streamId: 'abc', count: 3, dims: 1, values: Float32Array.from([1, 2, 3]) };
+    for (const b of [{ ...edge, seq: 2 ** 53 - 3, t0: 0, dt: 1 }, { ...edge, seq: 0, t0: 1e308, dt: 3e307 }]) {
+      const frames = batchToFrames(decodeBatch(encodeBatch(b)));
+      expect(frames[2]!.seq).toBe(b.seq + 2);
+      expect(Number.isFinite(frames[2]!.t)).toBe(true);
+    }
+  });
 });
 
 describe('encodeBatch refuses malformed batches', () => {
@@ -176,6 +188,8 @@ describe('encodeBatch refuses malformed batches', () => {
     ['empty id', { streamId: '' }, /streamId must be a non-empty string/],
     ['negative seq', { seq: -1 }, /seq must be an integer/],
     ['seq beyond 2^53', { seq: 2 ** 53 }, /seq must be an integer/],
+    ['frames past seq 2^53 − 1', { seq: 2 ** 53 - 1 }, /seq 9007199254740991 \+ 1 \(the last of 2 frames\) runs past 2\^53 − 1/],
+    ['last frame time overflowing', { t0: 1.7e308, dt: 1e308 }, /t0 \+ 1·dt = .* is Infinity/],
     ['t0 NaN', { t0: NaN }, /t0 must be a finite number/],
     ['dt negative', { dt: -1 }, /dt must be a finite number ≥ 0/],
     ['count 0', { count: 0, values: new Float32Array(0) }, /count must be an integer/],

@@ -50,6 +50,8 @@ describe('decodeJsonFrames', () => {
     ['batch dt negative', '{"seq":1,"t0":0,"dt":-1,"values":[[1,2,3,4]]}', 'dt must be ≥ 0; got -1'],
     ['batch values flat', '{"seq":1,"t0":0,"dt":1,"values":[1,2,3,4]}', 'values[0] must be an array of 4 numbers; got a number'],
     ['batch values empty', '{"seq":1,"t0":0,"dt":1,"values":[]}', 'values is empty'],
+    ['batch past seq 2^53 − 1', '{"seq":9007199254740990,"t0":0,"dt":1,"values":[[1,2,3,4],[1,2,3,4],[1,2,3,4]]}', 'seq 9007199254740990 + 2 (the last of 3 frames) runs past 2^53 − 1'],
+    ['batch t overflowing', '{"seq":1,"t0":1e308,"dt":1e308,"values":[[1,2,3,4],[1,2,3,4]]}', 't0 + 1·dt = 1e+308 + 1·1e+308 is Infinity (the last of 2 frames)'],
     ['batch row wrong length', '{"seq":1,"t0":0,"dt":1,"values":[[1,2,3,4],[1,2]]}', 'values[1] has 2 values, expected 4'],
     ['batch cell a boolean', '{"seq":1,"t0":0,"dt":1,"values":[[1,2,3,4],[1,2,true,4]]}', 'values[1][2] is a boolean, expected a number'],
   ];
@@ -58,6 +60,12 @@ describe('decodeJsonFrames', () => {
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toContain(fragment);
     expect(e.message.startsWith('mqtt cfstream/eeg1/frames: ')).toBe(true);
+  });
+
+  it('accepts a batch whose last frame is exactly seq 2^53 − 1, or has a huge but finite t', () => {
+    const last = (text: string) => decodeJsonFrames(text, 1).at(-1)!;
+    expect(last('{"seq":9007199254740989,"t0":0,"dt":1,"values":[[1],[2],[3]]}').seq).toBe(Number.MAX_SAFE_INTEGER);
+    expect(last('{"seq":0,"t0":1e308,"dt":3e307,"values":[[1],[2],[3]]}').t).toBe(1e308 + 2 * 3e307);
   });
 
   it('refuses invalid UTF-8 bytes and a bad dims', () => {

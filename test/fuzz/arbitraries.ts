@@ -10,7 +10,7 @@ export const COMP4: StreamInfo = { id: 'c-é', kind: 'compressed', n: 10, rate: 
 /** Float32 values, NaN and ±Infinity included (the codec carries them as they are). */
 const f32 = fc.float();
 
-/** A valid batch; `id` and `dims` fixed when given. */
+/** A valid batch; `id` and `dims` fixed when given. Its last frame has seq ≤ 2^53 − 1 (often exactly) and a finite t. */
 export function batchArb(id?: string, dims?: number): fc.Arbitrary<FrameBatch> {
   return fc.record({
     streamId: id === undefined ? fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }) : fc.constant(id),
@@ -19,7 +19,9 @@ export function batchArb(id?: string, dims?: number): fc.Arbitrary<FrameBatch> {
     dt: fc.oneof(fc.constantFrom(0, 0.004, 1), fc.double({ min: 0, noNaN: true, noDefaultInfinity: true })),
     count: fc.integer({ min: 1, max: 5 }),
     dims: dims === undefined ? fc.integer({ min: 1, max: 6 }) : fc.constant(dims),
-  }).chain((b) => fc.float32Array({ minLength: b.count * b.dims, maxLength: b.count * b.dims }).map((values) => ({ ...b, values })));
+  }).map((b) => ({ ...b, seq: Math.min(b.seq, Number.MAX_SAFE_INTEGER - (b.count - 1)) }))
+    .filter((b) => Number.isFinite(b.t0 + (b.count - 1) * b.dt))
+    .chain((b) => fc.float32Array({ minLength: b.count * b.dims, maxLength: b.count * b.dims }).map((values) => ({ ...b, values })));
 }
 
 /** One mutation of a CFSB message, with the byte offset the decoder must name when it rejects it (undefined: may pass, or fail anywhere). */
@@ -85,19 +87,25 @@ export function expectedOffset(good: Uint8Array, batch: FrameBatch, m: BatchMuta
       return m.value === 0 ? 6 : undefined; // another id length: many outcomes
     }
     case 'u32': {
-      if (m.at === 8) return undefined; // any low word is a valid seq
-      if (m.at === 12) return m.value > 0x1fffff ? 8 : undefined;
+      if (m.at === 12 && m.value > 0x1fffff) return 8;
+      const TWO_32 = 2 ** 32;
+      const seq = m.at === 8 ? Math.floor(batch.seq / TWO_32) * TWO_32 + m.value : m.at === 12 ? m.value * TWO_32 + (batch.seq % TWO_32) : batch.seq;
       const count = m.at === 32 ? m.value : batch.count;
       const dims = m.at === 36 ? m.value : batch.dims;
       if (count === 0) return 32;
       if (dims === 0) return 36;
       if (count * dims > 1 << 24) return 32;
+      // Frame i has seq + i and t0 + i·dt: the last must be exact and finite.
+      if (count - 1 > Number.MAX_SAFE_INTEGER - seq) return 8;
+      if (!Number.isFinite(batch.t0 + (count - 1) * batch.dt)) return 24;
       if (count * dims !== batch.count * batch.dims) return count * dims > batch.count * batch.dims ? n : start + 4 * count * dims;
       return undefined;
     }
     case 'f64': {
       const bad = m.at === 16 ? !Number.isFinite(m.value) : !Number.isFinite(m.value) || m.value < 0;
-      return bad ? m.at : undefined;
+      if (bad) return m.at;
+      const t0 = m.at === 16 ? m.value : batch.t0, dt = m.at === 24 ? m.value : batch.dt;
+      return Number.isFinite(t0 + (batch.count - 1) * dt) ? undefined : 24;
     }
     case 'byte': {
       const at = m.at % n;

@@ -3,6 +3,7 @@
  * properties in this folder. Each is replayed through its decoder: what must hold today is a
  * plain test; a promise the code does not keep yet is an `it.fails` named "known issue" (it
  * passes while the issue is there and fails, asking to be turned into a plain test, once fixed).
+ * None is left today.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ describe('fuzz fixtures: CytonParser with data full of framing bytes', () => {
       expect(stats.samples + stats.rejects['counter-outlier'] + stats.rejects['daisy-unpaired']).toBe(stats.packets);
     });
 
-    it.fails(`known issue, ${name}: one damaged byte costs only the packet it hit (cytonParser.ts module comment)`, () => {
+    it(`${name}: one damaged byte costs only the packet it hit (cytonParser.ts module comment)`, () => {
       const want = Array.from({ length: fx.packets }, (_, k) => fx.start + k).filter((i) => i !== fx.start + fx.hitPacket);
       expect(run().indices.filter((i) => i !== fx.start + fx.hitPacket)).toEqual(want);
     });
@@ -56,19 +57,20 @@ describe('fuzz fixtures: frame codecs', () => {
     expect(() => decodeBatch(b)).toThrow(/truncated samples/);
   });
 
-  it('cfsb-seq-overflow.bin / json-seq-overflow.json: the frames past 2^53 − 1 and t = Infinity are rejected downstream as type', () => {
-    for (const frames of [batchToFrames(decodeBatch(bytes('cfsb-seq-overflow.bin'))), decodeJsonFrames(text('json-seq-overflow.json'), 1)]) {
-      const v = new FrameValidator(RAW1);
-      expect(frames.map((f) => { const r = v.check(f); return r.ok ? 'ok' : r.reason; })).toEqual(['ok', 'type', 'type']);
-    }
-  });
-
-  it.fails('known issue, cfsb-seq-overflow.bin: decodeBatch refuses a batch whose frames run past seq 2^53 − 1 or overflow t', () => {
+  it('cfsb-seq-overflow.bin: decodeBatch refuses a batch whose frames run past seq 2^53 − 1 or overflow t', () => {
     expect(() => decodeBatch(bytes('cfsb-seq-overflow.bin'))).toThrow(FrameDecodeError);
+    expect(() => decodeBatch(bytes('cfsb-seq-overflow.bin'))).toThrow(/seq 9007199254740991 \+ 2 \(the last of 3 frames\) runs past 2\^53 − 1/);
   });
 
-  it.fails('known issue, json-seq-overflow.json: decodeJsonFrames refuses a batch whose frames run past seq 2^53 − 1 or overflow t', () => {
+  it('json-seq-overflow.json: decodeJsonFrames refuses a batch whose frames run past seq 2^53 − 1 or overflow t', () => {
     expect(() => decodeJsonFrames(text('json-seq-overflow.json'), 1)).toThrow(DataError);
+    expect(() => decodeJsonFrames(text('json-seq-overflow.json'), 1)).toThrow(/seq 9007199254740991 \+ 2 \(the last of 3 frames\) runs past 2\^53 − 1/);
+  });
+
+  it('the same batch split without decoding: FrameValidator still rejects the frames past 2^53 − 1 and t = Infinity as type', () => {
+    const frames = batchToFrames({ streamId: 's1', seq: Number.MAX_SAFE_INTEGER, t0: 1e308, dt: 1e308, count: 3, dims: 1, values: Float32Array.from([1, 2, 3]) });
+    const v = new FrameValidator(RAW1);
+    expect(frames.map((f) => { const r = v.check(f); return r.ok ? 'ok' : r.reason; })).toEqual(['ok', 'type', 'type']);
   });
 
   it('json-deep-nesting.json: 5000 nested arrays as values is a DataError', () => {
@@ -77,8 +79,17 @@ describe('fuzz fixtures: frame codecs', () => {
 });
 
 describe('fuzz fixtures: EDF headers', () => {
-  it.fails('known issue, edf-physical-range-overflow.edf: a physical range of ±1e308 is refused or scales to finite values', async () => {
-    const r = await EdfReader.open(join(DIR, 'edf-physical-range-overflow.edf'));
+  it('edf-physical-range-overflow.edf: a physical range of ±1e308 is refused or scales to finite values', async () => {
+    const path = join(DIR, 'edf-physical-range-overflow.edf');
+    let r: EdfReader;
+    try {
+      r = await EdfReader.open(path);
+    } catch (e) {
+      // Refused, naming the signal and the fields.
+      expect(e).toBeInstanceOf(DataError);
+      expect((e as Error).message).toMatch(/signal 1: header fields 'physical maximum' 1e\+308 − 'physical minimum' -1e\+308 overflow/);
+      return;
+    }
     try {
       const rec = await r.readRecord(0);
       expect(rec.samples[0]!.every(Number.isFinite)).toBe(true);
@@ -87,9 +98,10 @@ describe('fuzz fixtures: EDF headers', () => {
     }
   });
 
-  it.fails('known issue, edf-spr-1e308.edf: samples per record 1e308 is refused (today: recordBytes Infinity, tornBytes NaN)', () => {
+  it('edf-spr-1e308.edf: samples per record 1e308 is refused', () => {
     const b = bytes('edf-spr-1e308.edf');
     expect(() => parseEdfHeader(b, b.length, 'edf-spr-1e308.edf')).toThrow(DataError);
+    expect(() => parseEdfHeader(b, b.length, 'edf-spr-1e308.edf')).toThrow(/signal 1: header field 'samples per record' must be an integer of at most 2\^53 − 1/);
   });
 });
 

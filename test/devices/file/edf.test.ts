@@ -70,6 +70,13 @@ describe('crafted files', () => {
     expect(Array.from(signals[0]!)).toEqual([0, 5, 10]);
   });
 
+  it('reads huge but finite physical ranges as finite values, over every 16-bit digital value', async () => {
+    const p = file('h.edf', build({ spr: [4], records: [[[-32768, -1000, 1000, 32767]]], pmin: -1e300, pmax: 1e300, dmin: -1000, dmax: 1000 }));
+    const { signals } = await readEdfSignals(p);
+    expect(Array.from(signals[0]!.subarray(1, 3))).toEqual([-1e300, 1e300]);
+    expect(signals[0]!.every(Number.isFinite)).toBe(true);
+  });
+
   it('BDF: 24-bit little-endian samples with sign extension', async () => {
     const p = file('b.bdf', build({ bdf: true, spr: [4], records: [[[-8388608, -1, 1, 8388607]]], pmin: -8388608, pmax: 8388607, dmin: -8388608, dmax: 8388607 }));
     const r = await readEdfSignals(p);
@@ -119,6 +126,10 @@ describe('crafted files', () => {
     ['a non-numeric record duration', () => { const b = build({ spr: [2], records: [] }); b.write('abc     ', 244, 'latin1'); return b; }, /'record duration' must be a number; got "abc"/],
     ['digital max ≤ min', () => build({ spr: [2], records: [], dmin: 5, dmax: 5 }), /signal 1: digital maximum 5 must exceed digital minimum 5/],
     ['zero samples per record', () => build({ spr: [0], records: [] }), /signal 1: samples per record 0 must be ≥ 1/],
+    ['samples per record 1e308', () => { const b = build({ spr: [2], records: [] }); b.write('1e308   ', 256 + 216, 'latin1'); return b; }, /signal 1: header field 'samples per record' must be an integer of at most 2\^53 − 1 in magnitude; got "1e308"/],
+    ['records above the size limit', () => build({ spr: [99999999], records: [] }), /header field 'samples per record' gives records of 199999998 bytes, above the 67108864-byte limit/],
+    ['a physical range that overflows', () => build({ spr: [2], records: [], pmin: -1e308, pmax: 1e308 }), /signal 1: header fields 'physical maximum' 1e\+308 − 'physical minimum' -1e\+308 overflow to Infinity/],
+    ['a scaling that overflows', () => build({ spr: [2], records: [], pmin: -1e308, pmax: 0, dmin: 0, dmax: 1 }), /signal 1: header fields 'physical minimum' -1e\+308 \/ 'physical maximum' 0 over 'digital minimum' 0 \/ 'digital maximum' 1 scale 16-bit samples beyond/],
     ['an unknown version', () => { const b = build({ spr: [2], records: [] }); b.write('9', 0, 'latin1'); return b; }, /unknown version field "9"/],
   ])('rejects %s with a message naming the file and field', async (_name, make, re) => {
     const p = file('bad.edf', make());

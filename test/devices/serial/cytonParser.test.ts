@@ -219,6 +219,31 @@ describe('CytonParser: resynchronisation', () => {
     });
   }
 
+  it('resyncing, a fake packet inside the damaged one loses to the real packet that starts inside it', () => {
+    // Packet 2's footer is damaged. Its data and packet 3's hold a fake candidate at byte 80
+    // (0xA0, counter 80, a footer at 112) whose fake successor at 113 (0xA0, footer at 145) steps
+    // the counter by `step`: with step 5 that was enough to be taken (packets lost after it?),
+    // with step 1 it even looked confirmed. Packet 3 at byte 99 overlaps it and fits packet 1 by
+    // counter and distance, so it wins; before, packets 3 and 4 were lost besides packet 2.
+    for (const step of [5, 1]) {
+      const bytes = stream(0, 7);
+      bytes.set([0xa0, 80], 2 * 33 + 14);
+      bytes[3 * 33 + 13] = 0xc0;
+      bytes.set([0xa0, 80 + step], 3 * 33 + 14);
+      bytes[4 * 33 + 13] = 0xc1;
+      const want = parse([bytes]).samples;
+      expect(want.map((s) => s.index), 'the data bytes alone do not disturb framing').toEqual([0, 1, 2, 3, 4, 5, 6]);
+      bytes[2 * 33 + 32] = 0x00;
+      for (const chunks of [[bytes], Array.from(bytes, (b) => Uint8Array.of(b))]) {
+        const r = parse(chunks);
+        expect(r.samples.map((s) => s.index), `step ${step}, ${chunks.length} chunks`).toEqual([0, 1, 3, 4, 5, 6]);
+        for (const s of r.samples) expect(s.counts).toEqual(want[s.index]!.counts);
+        expect(r.byReason('bytes-skipped')).toBe(33);
+        expect(r.byReason('counter-outlier')).toBe(0);
+      }
+    }
+  });
+
   it('reports rejects with reasons: bad footer, bad header, skipped bytes', () => {
     const bytes = stream(0, 5);
     const bad = bytes.slice();
