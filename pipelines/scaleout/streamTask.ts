@@ -87,6 +87,9 @@ export class StreamTask {
   private counts = { frames: 0, duplicates: 0, gaps: 0, rejects: 0, reconstructions: 0 };
   private index: number;
   private releasing: Promise<StreamTaskReport> | undefined;
+  private lastWarnAt = -Infinity;
+  private warnedRejects = 0;
+  private decodeRejects = 0;
   private readonly t0 = performance.now();
   private connection: MqttConnection | undefined;
   private sink: MqttSink | undefined;
@@ -168,7 +171,16 @@ export class StreamTask {
     const r = decodeSensorPayload(m.payload, this.o.info, m.topic);
     if (!r.ok) {
       this.counts.rejects++;
-      this.o.warn(`stream ${this.o.stream}: rejected (${r.reason}): ${r.message}`);
+      this.decodeRejects++;
+      // A device sending garbage at 10 messages/s must not flood the log: the first reject of
+      // every 5 s is written with how many were not.
+      const now = performance.now();
+      if (now - this.lastWarnAt >= 5000) {
+        const more = this.decodeRejects - 1 - this.warnedRejects;
+        this.o.warn(`stream ${this.o.stream}: rejected (${r.reason}): ${r.message}${more > 0 ? ` (+${more} more since the last report)` : ''}`);
+        this.lastWarnAt = now;
+        this.warnedRejects = this.decodeRejects;
+      }
       return;
     }
     for (const f of r.frames) {

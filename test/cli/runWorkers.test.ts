@@ -127,6 +127,9 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     const sub = await rawSubscriber(broker.url, 'cfstream/results/+/factors');
     clients.push(sub.client);
     await waitFor(() => names.every((s) => sub.texts(`cfstream/results/${s}/factors`).length > 0), 'factors of every stream', 20_000);
+    // Bad input on a live stream: counted, never fatal, and the stream's frames are all still there.
+    await pub.publishAsync(`cfstream/${names[0]}/frames`, 'not a frame', { qos: 1 });
+    await pub.publishAsync(`cfstream/${names[0]}/frames`, JSON.stringify({ seq: 1e6, t: 0, values: [1, 2] }), { qos: 1 });
 
     const b = worker(broker.url, 'b');
     procs.push(b);
@@ -161,7 +164,9 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
       const ranges = [...released(a), ...released(b)].filter((r) => r.stream === s);
       expect(ranges.reduce((n, r) => n + r.duplicates, 0), `${s}: duplicates`).toBe(0);
       tiles(ranges, 0, lastSeqs[i]!, s);
+      expect(ranges.reduce((n, r) => n + (r as unknown as { rejects: number }).rejects, 0), `${s}: rejects`).toBe(i === 0 ? 2 : 0);
     });
+    expect(a.err() + b.err()).toMatch(new RegExp(`stream ${names[0]}: rejected \\((decode|length)\\)`));
   }, 120_000);
 
   it('a kill -9ed worker\'s streams are taken from their last checkpoint, the frames it had taken since counted as lost', async () => {
