@@ -1,6 +1,7 @@
 /**
  * `cfstream bench load`: N simulated compressive devices publish CFSB batches through a REAL MQTT
- * broker into ONE consuming process that runs one pipeline per device.
+ * broker into ONE consuming process that runs one pipeline per device — or, with `workers` N ≥ 1,
+ * into N `cfstream run --worker` processes (section "Workers" at the end of this header).
  *
  * ```
  *  devices child process                 broker                     this process (the consumer)
@@ -49,6 +50,63 @@
  *            identity published = received + dropped is checked per device (`accountingExact`):
  *            duplicates or mis-ordered frames break it. After the devices stop, the consumer
  *            drains until everything published is accounted for or `drainMs` pass without progress.
+ *
+ * Workers (`workers` N ≥ 1; loadWorkers.ts): the consumer is N `cfstream run --worker` processes
+ * (pipelines/scaleout) instead of this process — what a deployment scales out with.
+ *
+ * ```
+ *  devices child ──▶ mosquitto / URL ──▶ worker w0 … w<N−1>  (each stream: its own persistent QoS 1
+ *  (QoS 1 forced)        │      ▲          session, one owner by rendezvous hash; results under
+ *                        │      └───────── cfbench/results/<stream>/{factors,metrics,status,info})
+ *                        └──▶ this process: cfbench/results/+/{metrics,factors} subscriber, sampler
+ * ```
+ *   broker   'mosquitto' (the default with workers) or a URL: workers share streams only through
+ *            a real broker (persistent sessions, retained checkpoints), so 'embedded' and 'aedes'
+ *            are refused. QoS 1 is forced (a worker's frames session is QoS 1; the report says so).
+ *            Each run uses its own worker group `cfbench-<pid>-<time>` (fresh sessions and
+ *            checkpoints on a shared broker; on a URL broker they are wiped at the end).
+ *   config   a temporary YAML: detectGaps → validate → batch (maxBatch = batch, maxWaitMs) →
+ *            onlineNmf (rank, warmStartFrames = 1 s of frames at `rate` rounded to whole batches,
+ *            ≥ rank, so the warm start falls in the warm-up; seed) → reconstruct (everyMs =
+ *            reconstructEveryMs, final: false; left out with model 'nmf-only') → metrics
+ *            (intervalMs 1000); outputs.mqtt prefix cfbench/results. Model 'none' is refused
+ *            (a worker needs onlineNmf). Not applicable: consumerConnections (each stream has its
+ *            own session), staggerReconstructions (a worker starts each stream's reconstruct timer
+ *            when it takes the stream, so the streams' reconstructions run roughly in step).
+ *   start    the workers start (`--worker-id w<i> --group … --source <url>/cfbench/+ --json-log
+ *            --checkpoint-every 5`, node + src/cli/cfstream.js, cwd the repo root); when every
+ *            one has logged 'joined', the devices connect and publish their retained infos (no
+ *            frames yet); the bench waits until every stream is 'acquired' by its rendezvous owner
+ *            and by no other worker (and still so 0.5 s later), then says go. So no frame is
+ *            published before its stream's session exists, and no handover happens mid-run.
+ *   processed  from the workers' metrics (`cfbench/results/+/metrics`, one snapshot per stream per
+ *            second, `framesTotal` = frames that reached the model): per stream Δ framesTotal /
+ *            Δ snapshot time (the worker's clock) between the last snapshots before each window
+ *            boundary, summed (per worker: over the streams it holds). Exact in total (the last
+ *            snapshot is taken after the last frame), up to one snapshot late per window.
+ *   CPU, RSS per worker from /proc/<pid>/stat and /proc/<pid>/status each window; mosquitto
+ *            and the devices as above; `benchCpu` is this process (subscriber and sampler only).
+ *            Summary over the steady span: it ends with the last steady window and starts with the
+ *            earliest steady window that makes it a whole number of reconstruction periods (± 5%;
+ *            the streams reconstruct roughly in step, so a 2 s window holds a burst or not and a
+ *            span of 3.6 periods would count 3 or 4 bursts; else with the first steady window;
+ *            e.g. 20 s, 2 s windows, every 5 s: 10…20 s):
+ *            framesPerSecond = Σ streams' Δ framesTotal / Δt, totalWorkerCpu = Σ workers' CPU
+ *            seconds / span, framesPerSecondPerCore = framesPerSecond ÷ (totalWorkerCpu / 100)
+ *            (workers only; …WithBroker adds mosquitto's CPU); perWorkerCpuMean over the span,
+ *            perWorkerCpuMedian over the steady windows (skewed by the bursts).
+ *   latency  publish → factors received here (`cfbench/results/+/factors`, live ones only): the
+ *            age of the newest frame in each published factors message = transit + batch + model
+ *            update + the wait for the reconstruct tick (≤ one batch period) + the reconstruction
+ *            itself + publish. Publish → model updated is not observable outside the workers (their
+ *            metrics' latency starts when a frame reaches their batchFrames), so it is not
+ *            reported; with model 'nmf-only' (no factors) latency is null.
+ *   accounting  the devices stop, the bench waits until every stream's metrics account for what
+ *            was published (framesTotal + lost + rejected, or `drainMs` (≥ 2.5 s) without
+ *            progress), SIGTERMs the workers and reads their 'released' records (stderr JSON log):
+ *            per stream, published = fed + gaps + frames before the first seq fed + frames after
+ *            the last (tail), the released seq ranges tile without overlap, and duplicates are 0
+ *            (`accountingExact`); `processedEqualsFed`: the metrics' final framesTotal = frames fed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +131,7 @@ import { onlineNmf } from '../onlineNmf.js';
 import { reconstruct } from '../reconstruct.js';
 import type { FactorsMessage, ModelUpdate } from '../types.js';
 import { validateFrames } from '../validate.js';
+import type { BenchLoadWorkersResult } from './loadWorkers.js';
 
 /** Options of `benchLoad`. */
 export interface BenchLoadOptions {
@@ -122,6 +181,11 @@ export interface BenchLoadOptions {
   pool?: number;
   /** 0. Seed of the signals and projections (device i: seed + i). */
   seed?: number;
+  /**
+   * 0 = the in-process consumer above. N ≥ 1: N `cfstream run --worker` processes consume instead
+   * (loadWorkers.ts; the module header): broker 'mosquitto' (the default then) or a URL, QoS 1.
+   */
+  workers?: number;
   /** Called with the fraction of the publishing time done. */
   onProgress?: (fraction: number) => void;
 }
@@ -130,12 +194,14 @@ export interface BenchLoadOptions {
 export type BenchLoadModel = 'nmf' | 'nmf-only' | 'none';
 
 type Resolved = Required<Omit<BenchLoadOptions, 'onProgress'>>;
+/** `BenchLoadOptions` checked, with every default filled in (`BenchLoadResult.options`). */
+export type BenchLoadResolvedOptions = Resolved;
 
 /** The documented defaults of `BenchLoadOptions`. */
 export const DEFAULT_BENCH_LOAD_OPTIONS: Readonly<Resolved> = Object.freeze({
   devices: 100, rate: 250, seconds: 20, n: 256, d: 64, rank: 4, k: 6, p: 5, noise: 0.01, batch: 25, qos: 0,
   broker: 'embedded', deviceConnections: 0, consumerConnections: 1, model: 'nmf', reconstructEveryMs: 5000,
-  staggerReconstructions: true, maxWaitMs: 100, windowSeconds: 2, warmupSeconds: 2, drainMs: 3000, pool: 500, seed: 0,
+  staggerReconstructions: true, maxWaitMs: 100, windowSeconds: 2, warmupSeconds: 2, drainMs: 3000, pool: 500, seed: 0, workers: 0,
 });
 
 /** p50 / p99 / max of a distribution, ms. */
@@ -178,8 +244,9 @@ export interface LoadDeviceResult {
   badMessages: number;
 }
 
-/** Result of `benchLoad`. */
+/** Result of `benchLoad` with the in-process consumer (`workers` 0; with workers: `BenchLoadWorkersResult`). */
 export interface BenchLoadResult {
+  mode: 'in-process';
   options: Resolved;
   broker: { kind: 'embedded' | 'aedes' | 'mosquitto' | 'url'; url: string; separateProcess: boolean; log: string[] };
   machine: { cores: number; loadavgStart: number[]; loadavgEnd: number[] };
@@ -223,19 +290,26 @@ export interface BenchLoadResult {
   devices: LoadDeviceResult[];
 }
 
-const OWNER = 'benchLoad';
-const PREFIX = 'cfbench';
-const wallMs = (): number => performance.timeOrigin + performance.now();
+// (Exported below with `@internal`: shared with loadWorkers.ts, not part of the API.)
+/** @internal */
+export const OWNER = 'benchLoad';
+/** @internal The devices' topic prefix. */
+export const PREFIX = 'cfbench';
+/** @internal Wall clock, ms (the clock of the CFSB time stamps). */
+export const wallMs = (): number => performance.timeOrigin + performance.now();
 
 // ───────────────────────────── IPC between the consumer and its children ─────────────────────────────
 
-interface DevicesConfig {
+/** @internal */
+export interface DevicesConfig {
   url: string; devices: number; rate: number; n: number; d: number; rank: number; k: number; p: number; noise: number;
   batch: number; qos: 0 | 1; connections: number; pool: number; seed: number; framesPerDevice: number;
 }
 interface DeviceStats { published: number; messages: number; failed: number }
-type ToChild = { type: 'devices'; config: DevicesConfig } | { type: 'go'; atMs: number } | { type: 'broker' } | { type: 'stop' };
-type FromChild =
+/** @internal */
+export type ToChild = { type: 'devices'; config: DevicesConfig } | { type: 'go'; atMs: number } | { type: 'broker' } | { type: 'stop' };
+/** @internal */
+export type FromChild =
   | { type: 'ready'; infos: StreamInfo[] }
   | { type: 'done'; stats: DeviceStats[]; lagMs: Percentiles }
   | { type: 'broker'; url: string }
@@ -246,14 +320,16 @@ function isMessage<T extends { type: string }>(m: unknown): m is T {
 }
 
 /** Starts this module in a child process (through tsx), running `runBenchLoadChild`. */
-function spawnChild(): ChildProcess {
+/** @internal */
+export function spawnChild(): ChildProcess {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const script = `import(${JSON.stringify(import.meta.url)}).then((m) => m.runBenchLoadChild())`;
   return spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /** Waits for the first message of `type` from a child (rejects on an 'error' message or an early exit). */
-function expectFromChild<K extends FromChild['type']>(child: ChildProcess, type: K): Promise<Extract<FromChild, { type: K }>> {
+/** @internal */
+export function expectFromChild<K extends FromChild['type']>(child: ChildProcess, type: K): Promise<Extract<FromChild, { type: K }>> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: unknown): void => {
       if (!isMessage<FromChild>(m)) return;
@@ -267,11 +343,13 @@ function expectFromChild<K extends FromChild['type']>(child: ChildProcess, type:
   });
 }
 
-function send(child: ChildProcess, m: ToChild): void {
+/** @internal */
+export function send(child: ChildProcess, m: ToChild): void {
   child.send(m);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** @internal */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   if (child.connected) send(child, { type: 'stop' });
@@ -403,16 +481,19 @@ function deviceId(i: number, devices: number): string {
 
 // ───────────────────────────── measurement helpers ─────────────────────────────
 
-function percentile(sorted: Float64Array, q: number): number {
+/** @internal */
+export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-function percentiles(sorted: Float64Array): Percentiles {
+/** @internal */
+export function percentiles(sorted: Float64Array): Percentiles {
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1]! : NaN, count: sorted.length };
 }
 
-function median(values: number[]): number {
+/** @internal Median of the finite values (NaN: none). */
+export function median(values: number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
   const h = v.length >> 1;
@@ -420,8 +501,8 @@ function median(values: number[]): number {
 }
 
 let clockTicks: number | undefined;
-/** CPU seconds (user + system) of a process from /proc/<pid>/stat; NaN where /proc is missing. */
-function procCpuSeconds(pid: number): number {
+/** @internal CPU seconds (user + system) of a process from /proc/<pid>/stat; NaN where /proc is missing. */
+export function procCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -432,8 +513,8 @@ function procCpuSeconds(pid: number): number {
   }
 }
 
-/** RSS of a process (MB) from /proc/<pid>/status; NaN where /proc is missing. */
-function procRssMB(pid: number): number {
+/** @internal RSS of a process (MB) from /proc/<pid>/status; NaN where /proc is missing. */
+export function procRssMB(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
@@ -442,8 +523,8 @@ function procRssMB(pid: number): number {
   }
 }
 
-/** Busy and total CPU seconds of the whole machine from /proc/stat (all cores). */
-function machineCpuSeconds(): { busy: number; total: number } {
+/** @internal Busy and total CPU seconds of the whole machine from /proc/stat (all cores). */
+export function machineCpuSeconds(): { busy: number; total: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
     const v = line.trim().split(/\s+/).slice(1).map(Number);
@@ -458,7 +539,8 @@ function machineCpuSeconds(): { busy: number; total: number } {
 
 // ───────────────────────────── brokers ─────────────────────────────
 
-interface BrokerHandle {
+/** @internal */
+export interface BrokerHandle {
   kind: BenchLoadResult['broker']['kind'];
   url: string;
   /** Process whose CPU is the broker's (undefined: inside the consumer, or unknown). */
@@ -467,7 +549,8 @@ interface BrokerHandle {
   close: () => Promise<void>;
 }
 
-async function openBroker(spec: string): Promise<BrokerHandle> {
+/** @internal */
+export async function openBroker(spec: string): Promise<BrokerHandle> {
   if (spec === 'embedded') {
     const b: EmbeddedBroker = await startBroker({ port: 0, wsPort: false });
     return { kind: 'embedded', url: b.url, pid: undefined, log: () => [], close: () => b.close() };
@@ -719,6 +802,8 @@ function resolveOptions(options: BenchLoadOptions): Resolved {
   for (const key of Object.keys(options)) if (!known.has(key)) bad(key, `a known option (${[...known].join(', ')})`, (options as Record<string, unknown>)[key]);
   const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'onProgress')) as Partial<Resolved>;
   const o: Resolved = { ...DEFAULT_BENCH_LOAD_OPTIONS, ...given };
+  // With workers the broker defaults to mosquitto: they cannot share streams through aedes (below).
+  if (given.broker === undefined && typeof o.workers === 'number' && o.workers > 0) o.broker = 'mosquitto';
   const int = (key: keyof Resolved, min: number, max = Number.MAX_SAFE_INTEGER): void => {
     const v = o[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(key, `an integer in [${min}, ${max}]`, v);
@@ -728,13 +813,22 @@ function resolveOptions(options: BenchLoadOptions): Resolved {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min) bad(key, `a number ≥ ${min}`, v);
   };
   int('devices', 1, 10_000); int('n', 2, 65_536); int('d', 1, o.n - 1); int('rank', 1, o.d); int('k', 1, o.n); int('p', 1, o.d);
-  int('batch', 1, 4096); int('deviceConnections', 0); int('consumerConnections', 1); int('pool', 1); int('seed', 0, 2 ** 31);
+  int('batch', 1, 4096); int('deviceConnections', 0); int('consumerConnections', 1); int('pool', 1); int('seed', 0, 2 ** 31); int('workers', 0, 256);
   num('rate', 1e-3); num('seconds', 0.1); num('noise'); num('reconstructEveryMs'); num('maxWaitMs'); num('windowSeconds', 0.1); num('warmupSeconds'); num('drainMs');
   if (o.qos !== 0 && o.qos !== 1) bad('qos', '0 or 1', o.qos);
   if (!['nmf', 'nmf-only', 'none'].includes(o.model)) bad('model', "'nmf', 'nmf-only' or 'none'", o.model);
   if (typeof o.staggerReconstructions !== 'boolean') bad('staggerReconstructions', 'true or false', o.staggerReconstructions);
   if (typeof o.broker !== 'string' || (!['embedded', 'aedes', 'mosquitto'].includes(o.broker) && !/^(mqtts?|wss?):\/\/.+/.test(o.broker))) {
     bad('broker', "'embedded', 'aedes', 'mosquitto' or a broker URL (mqtt://host:port, …)", o.broker);
+  }
+  if (o.workers > 0) {
+    if (o.broker === 'embedded' || o.broker === 'aedes') {
+      bad('broker', `'mosquitto' or a broker URL with workers (${o.workers}): workers are separate processes that share the device streams only through a real broker (persistent per-stream sessions, retained checkpoints)`, o.broker);
+    }
+    if (o.broker !== 'mosquitto' && !/^[a-z]+:\/\/[^/]+\/?$/.test(o.broker)) {
+      bad('broker', 'a broker URL without a path with workers (the workers read <url>/cfbench/+)', o.broker);
+    }
+    if (o.model === 'none') bad('model', "'nmf' or 'nmf-only' with workers (a worker hands a stream over by its online NMF model, so its pipeline needs onlineNmf)", o.model);
   }
   if (Math.floor((o.seconds * o.rate) / o.batch) < 1) bad('seconds', `long enough for one batch of ${o.batch} frames at ${o.rate} frames/s`, o.seconds);
   o.pool = Math.ceil(o.pool / o.batch) * o.batch;
@@ -743,12 +837,18 @@ function resolveOptions(options: BenchLoadOptions): Resolved {
 
 /**
  * Runs the load bench: devices in a child process, a real broker, one consumer pipeline per
- * device in this process (see the module header for the method).
+ * device in this process, or `workers` worker processes (see the module header for the method).
  * @param options see `BenchLoadOptions`; checked now (InvalidOptionError)
  * @returns the measurements; `targetMet` says whether devices × rate went through with 0 dropped
  */
-export async function benchLoad(options: BenchLoadOptions = {}): Promise<BenchLoadResult> {
+export function benchLoad(options?: BenchLoadOptions & { workers?: 0 }): Promise<BenchLoadResult>;
+export function benchLoad(options: BenchLoadOptions): Promise<BenchLoadResult | BenchLoadWorkersResult>;
+export async function benchLoad(options: BenchLoadOptions = {}): Promise<BenchLoadResult | BenchLoadWorkersResult> {
   const o = resolveOptions(options);
+  if (o.workers > 0) {
+    const { benchLoadWorkers } = await import('./loadWorkers.js');
+    return benchLoadWorkers(o, options.onProgress);
+  }
   const framesPerDevice = Math.floor((o.seconds * o.rate) / o.batch) * o.batch;
   const loadavgStart = loadavg();
   const broker = await openBroker(o.broker);
@@ -853,6 +953,7 @@ function summarize(
   const dropped = sum((d) => d.dropped);
   const recSeconds = rec.factors.map((f) => f.seconds);
   return {
+    mode: 'in-process',
     options: o,
     broker: { kind: broker.kind, url: broker.url, separateProcess: broker.pid !== undefined, log: broker.log() },
     machine: { cores: cpus().length, loadavgStart: extra.loadavgStart, loadavgEnd: [] },

@@ -2,8 +2,12 @@
  * `cfstream bench load`: N simulated compressive devices through a real MQTT broker into one
  * consuming process with one pipeline per device (pipelines/bench/load.ts); frames/s, dropped
  * frames, publish → model-updated latency, CPU and RSS, medians of the steady windows.
+ * `--workers N`: N `cfstream run --worker` processes consume instead (pipelines/bench/loadWorkers.ts):
+ * mosquitto or a URL broker, QoS 1; per-worker CPU and RSS, frames/s per core, exact accounting
+ * from the workers' 'released' records.
  */
 import { benchLoad, type BenchLoadModel, type BenchLoadResult } from '../../../pipelines/bench/load.js';
+import type { BenchLoadWorkersResult } from '../../../pipelines/bench/loadWorkers.js';
 import { choice, num, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson, table } from '../output.js';
 import { progress } from '../progress.js';
@@ -13,7 +17,8 @@ const FLAGS = {
   rank: { type: 'string' }, k: { type: 'string' }, p: { type: 'string' }, noise: { type: 'string' }, batch: { type: 'string' },
   qos: { type: 'string' }, broker: { type: 'string' }, 'device-connections': { type: 'string' }, 'consumer-connections': { type: 'string' },
   model: { type: 'string' }, 'reconstruct-ms': { type: 'string' }, 'no-stagger': { type: 'boolean' }, window: { type: 'string' },
-  warmup: { type: 'string' }, 'drain-ms': { type: 'string' }, pool: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
+  warmup: { type: 'string' }, 'drain-ms': { type: 'string' }, pool: { type: 'string' }, seed: { type: 'string' }, workers: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 /** Usage line (for the CLI help). */
@@ -21,7 +26,9 @@ export const BENCH_LOAD_USAGE =
   'cfstream bench load [--devices 100] [--rate 250] [--seconds 20] [--n 256 --d 64 --rank 4 --k 6 --p 5 --noise 0.01] [--batch 25]\n' +
   '                    [--qos 0|1] [--broker embedded|aedes|mosquitto|URL] [--device-connections 0] [--consumer-connections 1]\n' +
   '                    [--model nmf|nmf-only|none] [--reconstruct-ms 5000] [--no-stagger] [--window 2 --warmup 2 --drain-ms 3000]\n' +
-  '                    [--pool 500] [--seed 0] [--json]';
+  '                    [--pool 500] [--seed 0] [--workers 0] [--json]\n' +
+  '  --workers N  N ≥ 1: N `cfstream run --worker` processes consume instead of this one (broker mosquitto, the default\n' +
+  '               then, or a URL; QoS 1 forced); reports per-worker CPU/RSS and frames/s per core';
 
 /** Entry point of `cfstream bench load` (argv after the benchmark name); resolves to the exit code. */
 export async function benchLoadCommand(argv: string[]): Promise<number> {
@@ -29,9 +36,13 @@ export async function benchLoadCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`bench load: unexpected argument ${JSON.stringify(positionals[0])}`);
   const n = num('n', v.n, { int: true, min: 2, def: 256 });
   const d = num('d', v.d, { int: true, min: 1, max: n - 1, def: 64 });
-  const broker = v.broker ?? 'embedded';
+  const workers = num('workers', v.workers, { int: true, min: 0, max: 256, def: 0 });
+  const broker = v.broker ?? (workers > 0 ? 'mosquitto' : 'embedded');
   if (!['embedded', 'aedes', 'mosquitto'].includes(broker) && !/^(mqtts?|wss?):\/\/.+/.test(broker)) {
     throw new UsageError(`--broker must be embedded, aedes, mosquitto or a broker URL (mqtt://host:port, …); got ${JSON.stringify(broker)}`);
+  }
+  if (workers > 0 && (broker === 'embedded' || broker === 'aedes')) {
+    throw new UsageError(`--broker ${broker} with --workers ${workers}: workers share the device streams only through a real broker (persistent sessions, retained checkpoints); use --broker mosquitto (the default with --workers) or a broker URL`);
   }
   const options = {
     devices: num('devices', v.devices, { int: true, min: 1, max: 10_000, def: 100 }),
@@ -55,12 +66,15 @@ export async function benchLoadCommand(argv: string[]): Promise<number> {
     drainMs: num('drain-ms', v['drain-ms'], { min: 0, def: 3000 }),
     pool: num('pool', v.pool, { int: true, min: 1, def: 500 }),
     seed: num('seed', v.seed, { int: true, min: 0, def: 0 }),
+    workers,
   };
+  if (workers > 0 && options.model === 'none') throw new UsageError('--model none with --workers: a worker\'s pipeline needs onlineNmf (it hands streams over by that model); use nmf or nmf-only');
   if (options.seconds * options.rate < options.batch) throw new UsageError(`--seconds × --rate must give at least one batch of --batch ${options.batch} frames`);
   const bar = progress('bench load', !v.json);
   const res = await benchLoad({ ...options, onProgress: (f) => bar.update(f) });
   bar.done();
   if (v.json) printJson(res);
+  else if (res.mode === 'workers') printWorkersReport(res);
   else printReport(res);
   return 0;
 }
@@ -86,6 +100,34 @@ function printReport(r: BenchLoadResult): void {
   out.write(`slowest device ${fmt(r.perDeviceReceived.min, 1)} frames/s received; backlog when the devices stopped ${t.backlogAtStop} frames, drained in ${fmt(t.drainSeconds, 2)} s; consumer event loop busy ${fmt(100 * m.consumerElu, 0)}%\n`);
   if (o.model === 'nmf') out.write(`reconstructions: ${r.reconstructions.count} (skipped ${r.reconstructions.skipped}, failed ${r.reconstructions.failures}), median ${fmt(r.reconstructions.medianSeconds, 3)} s, longest slice ${fmt(r.reconstructions.longestSliceMs, 1)} ms\n`);
   out.write(`peak RSS MB: consumer ${fmt(r.rssMaxMB.consumer, 0)}, broker ${r.rssMaxMB.broker === null ? '—' : fmt(r.rssMaxMB.broker, 0)}, devices ${r.rssMaxMB.devices === null ? '—' : fmt(r.rssMaxMB.devices, 0)}; machine load average ${r.machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')} → ${r.machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}\n`);
+  for (const line of r.broker.log) out.write(`broker log: ${line}\n`);
+  out.write(`target ${r.targetFramesPerSecond} frames/s with 0 dropped: ${r.targetMet ? 'met' : 'NOT met'}\n`);
+}
+
+function mb(v: number | null): string {
+  return v === null ? '—' : fmt(v, 0);
+}
+
+function printWorkersReport(r: BenchLoadWorkersResult): void {
+  const o = r.options, out = process.stdout, t = r.totals, m = r.median, s = r.summary;
+  out.write(`bench load: ${o.devices} devices × ${o.rate} Hz = ${r.targetFramesPerSecond} frames/s for ${o.seconds} s; n=${o.n} d=${o.d} rank=${o.rank}; CFSB batches of ${o.batch}, QoS 1${r.qos.requested === 1 ? '' : ' (forced: --qos 0 asked; workers read on persistent QoS 1 sessions)'}\n`);
+  out.write(`broker: ${r.broker.url} (${r.broker.kind === 'mosquitto' ? 'mosquitto' : 'external'}); consumer: ${o.workers} worker process(es), group ${r.workerConfig.group}, model ${o.model}${o.model === 'nmf' ? `, reconstruct every ${o.reconstructEveryMs} ms` : ''}, warm start ${r.workerConfig.warmStartFrames} frames; joined after ${fmt(r.startup.joinedSeconds, 1)} s, every stream acquired after ${fmt(r.startup.acquiredSeconds, 1)} s\n`);
+  const steady = r.windows.filter((w) => w.phase === 'steady');
+  out.write(`windows (CPU %: 100 = one core of ${r.machine.cores}):\n`);
+  out.write(table(
+    ['start s', 'phase', 'processed/s', 'dropped', ...r.workers.map((w) => `${w.id} CPU`), ...r.workers.map((w) => `${w.id} RSS MB`), 'frames/s per core', 'broker CPU', 'devices CPU', 'bench CPU', 'other load'],
+    r.windows.map((w) => [fmt(w.start, 1), w.phase, fmt(w.processedPerSecond, 0), String(w.dropped), ...w.workers.map((x) => cpu(x.cpu)), ...w.workers.map((x) => mb(x.rssMB)),
+      w.framesPerSecondPerCore === null ? '—' : fmt(w.framesPerSecondPerCore, 0), cpu(w.brokerCpu), cpu(w.devicesCpu), cpu(w.benchCpu), cpu(w.otherCpu)]),
+  ) + '\n');
+  out.write(table(
+    ['worker', 'streams', 'frames fed', 'processed/s (median)', 'CPU (median)', 'RSS MB (median / peak)', 'warnings', 'exit'],
+    r.workers.map((w) => [w.id, String(w.streams.length), String(w.fed), fmt(w.processedPerSecondMedian, 0), cpu(w.cpuMedian), `${mb(w.rssMedianMB)} / ${mb(w.rssMaxMB)}`, String(w.warnings), w.signal ?? String(w.exitCode)]),
+  ) + '\n');
+  out.write(`steady span ${fmt(s.steadySeconds, 1)} s of ${steady.length} steady windows${s.reconstructionPeriods === null ? '' : ` (${s.reconstructionPeriods} whole reconstruction periods)`}: ${fmt(s.framesPerSecond, 0)} frames/s processed, workers' CPU ${cpu(s.totalWorkerCpu)}% (${s.perWorkerCpuMean.map((c, i) => `${r.workers[i]!.id} ${cpu(c)}`).join(', ')}) → ${s.framesPerSecondPerCore === null ? '—' : fmt(s.framesPerSecondPerCore, 0)} frames/s per core (${s.framesPerSecondPerCoreWithBroker === null ? '—' : fmt(s.framesPerSecondPerCoreWithBroker, 0)} with the broker's ${cpu(s.brokerCpu)}%); other load ${cpu(m.otherCpu)}%\n`);
+  out.write(`frames: published ${t.published} = fed ${t.fed} + dropped ${t.dropped} (in gaps ${t.droppedInGaps}, before the first ${t.droppedBeforeFirst}, at the tail ${t.droppedAtTail}); duplicates ${t.duplicates}: ${t.accountingExact ? 'exact' : 'NOT EXACT'}; processed ${t.processed} (${t.processedEqualsFed ? '= fed' : '≠ fed'}); publish failures ${t.publishFailed}; handovers during the run ${t.lateAcquisitions}\n`);
+  out.write(r.latencyMs ? `latency over the steady windows, publish → factors received: p50 ${fmt(r.latencyMs.p50, 1)} ms, p99 ${fmt(r.latencyMs.p99, 1)} ms, max ${fmt(r.latencyMs.max, 1)} ms (${r.latencyMs.count} factors; median reconstruction ${fmt(r.reconstructions.medianSeconds, 3)} s)\n` : `latency: ${r.latencyNote}\n`);
+  out.write(`drained in ${fmt(t.drainSeconds, 2)} s; workers stopped in ${fmt(t.stopSeconds, 2)} s; peak RSS MB: broker ${mb(r.rssMaxMB.broker)}, devices ${mb(r.rssMaxMB.devices)}, bench ${fmt(r.rssMaxMB.bench, 0)}; machine load average ${r.machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')} → ${r.machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}\n`);
+  for (const w of r.workers) for (const line of w.warningSamples) out.write(`${w.id} warning: ${line}\n`);
   for (const line of r.broker.log) out.write(`broker log: ${line}\n`);
   out.write(`target ${r.targetFramesPerSecond} frames/s with 0 dropped: ${r.targetMet ? 'met' : 'NOT met'}\n`);
 }
