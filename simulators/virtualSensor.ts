@@ -5,8 +5,18 @@
  *
  * ```
  * <prefix>/<stream>/info    retained StreamInfo (compressed: kind 'compressed' + its ProjectionSpec)
- * <prefix>/<stream>/frames  CFSB batches of `batch` frames (QoS 0), or JSON {seq, t, values}, one frame each
+ * <prefix>/<stream>/frames  CFSB batches of `batch` frames (QoS 0 or 1), or JSON {seq, t, values}, one frame each
  * ```
+ *
+ * Delivery: with `qos: 0` (default) a message is written once; one that cannot be sent (offline)
+ * is counted as `unsent`. With `qos: 1` every message waits in an outbox until the broker
+ * acknowledges it: at most `maxInFlight` are unacknowledged at a time, nothing is handed to the
+ * connection while it is down (mqtt.js keeps the unacknowledged ones in its store and sends them
+ * again after the reconnect), a message the connection fails goes back into the outbox in order,
+ * and the outbox holds at most `queueLimit` messages (oldest dropped, counted as `dropped`): a
+ * broker restart loses nothing unless the outage outlasts the outbox. `close()` waits up to
+ * `closeTimeoutMs` for the outbox to drain; what is left is counted as `unsent`. `pause()` and
+ * `resume()` make a silent sensor (frames are not drawn while paused: seqs go on without a gap).
  *
  * Signal (deterministic, `SensorSignal`): x_j = W·h_j + noise·e_j, j = 0, 1, … with W (n×rank)
  * non-negative and sparse (k ones per column times |N(0,1)|), h_j = |N(0,1)|^rank, e_j ~ N(0,1)^n.
@@ -77,6 +87,14 @@ export interface VirtualSensorOptions {
   startTime?: number;
   /** true. Publish the retained info (false: to test a receiver's frames-before-info path). */
   publishInfo?: boolean;
+  /** 0. QoS of the frame messages: 0 (written once), or 1 (acknowledged, kept in order in the outbox and resent across reconnects). */
+  qos?: 0 | 1;
+  /** 10000 messages. QoS 1: outbox of messages not yet handed to the connection (offline, or maxInFlight unacknowledged); when full the oldest is dropped and counted. */
+  queueLimit?: number;
+  /** 20 messages. QoS 1: unacknowledged messages at a time (mosquitto's max_inflight_messages default). */
+  maxInFlight?: number;
+  /** 5000 ms. QoS 1: how long `close()` waits for the outbox and the unacknowledged messages before disconnecting. */
+  closeTimeoutMs?: number;
 }
 
 /** The documented defaults of `VirtualSensorOptions` (broker has none; startTime is the clock at start). */
@@ -84,6 +102,7 @@ export const DEFAULT_VIRTUAL_SENSOR_OPTIONS: Readonly<Required<Omit<VirtualSenso
   prefix: DEFAULT_TOPIC_PREFIX, stream: 'sensor1', n: 32, rank: 4, k: 6, noise: 0.01, rate: 250, batch: 25,
   compressed: 0, ensemble: 'sparse-binary', p: 5, format: 'cfsb', seed: 0,
   malformedEvery: 0, nanEvery: 0, wrongLengthEvery: 0, gapEvery: 0, frames: Infinity, tickMs: 10, publishInfo: true,
+  qos: 0, queueLimit: 10_000, maxInFlight: 20, closeTimeoutMs: 5000,
 });
 
 /** One injected fault: which message (1-based) and the seq of its first frame. */
@@ -91,17 +110,28 @@ export interface VirtualSensorFault { readonly message: number; readonly seq: nu
 
 /** What a virtual sensor did. */
 export interface VirtualSensorStats {
-  /** Messages published (faulty ones included, skipped ones not) and the frames in them. */
+  /** Messages published (QoS 1: acknowledged by the broker; faulty ones included, skipped ones not) and the frames in them. */
   messages: number;
   frames: number;
   bytes: number;
-  /** Messages that could not be sent (offline: QoS 0 frames are not queued). */
+  /** Messages that could not be sent: QoS 0 while offline; QoS 1 still queued or unacknowledged at close(). */
   unsent: number;
+  /** QoS 1: messages dropped from a full outbox, and the frames in them. */
+  dropped: number;
+  droppedFrames: number;
+  /** QoS 1: messages waiting in the outbox now, and unacknowledged now. */
+  queued: number;
+  inFlight: number;
+  /** QoS 1: messages the connection failed and that went back into the outbox (sent again: the receiver may see duplicates). */
+  retried: number;
   gaps: VirtualSensorFault[];
   malformed: VirtualSensorFault[];
   wrongLength: VirtualSensorFault[];
   nan: VirtualSensorFault[];
 }
+
+/** A QoS 1 message waiting in the outbox: its number (1-based, the order to send in), frames and bytes. */
+interface OutboxMessage { readonly n: number; readonly count: number; readonly payload: string | Uint8Array }
 
 type Resolved = { -readonly [K in keyof typeof DEFAULT_VIRTUAL_SENSOR_OPTIONS]: (typeof DEFAULT_VIRTUAL_SENSOR_OPTIONS)[K] } & { broker: MqttClientOptions; startTime?: number };
 const OWNER = 'VirtualSensor';
@@ -164,7 +194,15 @@ export class VirtualSensor {
   private readonly signal: SensorSignal;
   private readonly projection: Projection | undefined;
   private readonly x: Float64Array;
-  private readonly stat: VirtualSensorStats = { messages: 0, frames: 0, bytes: 0, unsent: 0, gaps: [], malformed: [], wrongLength: [], nan: [] };
+  private readonly stat: VirtualSensorStats = {
+    messages: 0, frames: 0, bytes: 0, unsent: 0, dropped: 0, droppedFrames: 0, queued: 0, inFlight: 0, retried: 0, gaps: [], malformed: [], wrongLength: [], nan: [],
+  };
+  /** QoS 1: messages in order of their number, not yet handed to the connection. */
+  private readonly outbox: OutboxMessage[] = [];
+  private closing = false;
+  private closed = false;
+  private pausedAt: number | undefined;
+  private onDrained: (() => void) | undefined;
   private generated = 0; // frames drawn so far (= next seq)
   private messageNo = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -198,7 +236,9 @@ export class VirtualSensor {
     const sensor = new VirtualSensor(options, connection);
     // Republish the info after every reconnect: a broker restart loses retained messages.
     connection.events$.subscribe((e) => {
-      if (e.type === 'connect' && sensor.options.publishInfo) void connection.publish(sensor.topics.info, JSON.stringify(sensor.info), { qos: 1, retain: true, properties: { contentType: 'application/json' } }).catch(() => undefined);
+      if (e.type !== 'connect') return;
+      if (sensor.options.publishInfo) void connection.publish(sensor.topics.info, JSON.stringify(sensor.info), { qos: 1, retain: true, properties: { contentType: 'application/json' } }).catch(() => undefined);
+      sensor.pump(); // QoS 1: what waited in the outbox while the link was down
     });
     try {
       await connection.connect();
@@ -225,14 +265,55 @@ export class VirtualSensor {
   /** A copy of what was sent and which faults were injected. */
   stats(): VirtualSensorStats {
     const s = this.stat;
-    return { ...s, gaps: [...s.gaps], malformed: [...s.malformed], wrongLength: [...s.wrongLength], nan: [...s.nan] };
+    return { ...s, queued: this.outbox.length, gaps: [...s.gaps], malformed: [...s.malformed], wrongLength: [...s.wrongLength], nan: [...s.nan] };
   }
 
-  /** Stops publishing and disconnects cleanly. */
+  /** True while paused. */
+  get paused(): boolean {
+    return this.pausedAt !== undefined;
+  }
+
+  /** Stops publishing (a silent sensor) until `resume()`; no frames are drawn meanwhile. */
+  pause(): void {
+    if (this.pausedAt !== undefined || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.pausedAt = performance.now();
+  }
+
+  /** Publishes again after `pause()`, from the next seq, at the same rate (no catch-up burst). */
+  resume(): void {
+    if (this.pausedAt === undefined || this.closing) return;
+    this.startedAt += performance.now() - this.pausedAt;
+    this.pausedAt = undefined;
+    this.timer = setInterval(() => this.tick(), this.options.tickMs);
+  }
+
+  /**
+   * Stops publishing; with QoS 1 waits up to closeTimeoutMs for the outbox and the unacknowledged
+   * messages (those left are counted as unsent); then disconnects cleanly.
+   */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.connection.close();
+    this.closing = true;
+    if (this.options.qos === 1 && (this.outbox.length > 0 || this.stat.inFlight > 0)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.closeTimeoutMs);
+        this.onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.onDrained = undefined;
+      this.stat.unsent += this.outbox.length;
+      this.outbox.length = 0;
+    }
+    await this.connection.close(); // fails what mqtt.js still holds (counted as unsent below)
+    // A persistent session's messages stay in mqtt.js's store unsettled: unsent as well.
+    this.stat.unsent += this.stat.inFlight;
+    this.stat.inFlight = 0;
+    this.closed = true;
   }
 
   private tick(): void {
@@ -286,11 +367,54 @@ export class VirtualSensor {
         ? encodeJsonFrame({ seq, t: this.t0 + seq * dt, values: rows[0]! })
         : encodeBatch({ streamId: o.stream, seq, t0: this.t0 + seq * dt, dt, count, dims: width, values });
     }
-    this.connection.publish(this.topics.frames, payload, { qos: 0 }).then(() => {
-      this.stat.messages++;
-      this.stat.frames += count;
-      this.stat.bytes += payload.length;
-    }, () => void this.stat.unsent++);
+    if (o.qos === 1) {
+      this.outbox.push({ n, count, payload });
+      this.pump();
+      while (this.outbox.length > o.queueLimit) {
+        const old = this.outbox.shift()!;
+        this.stat.dropped++;
+        this.stat.droppedFrames += old.count;
+      }
+      return;
+    }
+    this.connection.publish(this.topics.frames, payload, { qos: 0 }).then(() => this.sent(count, payload.length), () => void this.stat.unsent++);
+  }
+
+  private sent(count: number, bytes: number): void {
+    this.stat.messages++;
+    this.stat.frames += count;
+    this.stat.bytes += bytes;
+  }
+
+  /** QoS 1: hands outbox messages to the connection while it is up and fewer than maxInFlight are unacknowledged. */
+  private pump(): void {
+    while (this.connection.connected && this.stat.inFlight < this.options.maxInFlight && this.outbox.length > 0) {
+      const m = this.outbox.shift()!;
+      this.stat.inFlight++;
+      this.connection.publish(this.topics.frames, m.payload, { qos: 1 }).then(() => {
+        if (this.closed) return;
+        this.stat.inFlight--;
+        this.sent(m.count, m.payload.length);
+        this.settled();
+      }, () => {
+        // mqtt.js fails the publishes it still held when the link drops mid-replay: back in order, sent again later.
+        if (this.closed) return;
+        this.stat.inFlight--;
+        if (this.connection.state === 'closed') this.stat.unsent++;
+        else {
+          let i = 0;
+          while (i < this.outbox.length && this.outbox[i]!.n < m.n) i++;
+          this.outbox.splice(i, 0, m);
+          this.stat.retried++;
+        }
+        this.settled();
+      });
+    }
+  }
+
+  private settled(): void {
+    this.pump();
+    if (this.onDrained && this.outbox.length === 0 && this.stat.inFlight === 0) this.onDrained();
   }
 
   private garbage(i: number, count: number, width: number, values: Float32Array): string | Uint8Array {
@@ -343,6 +467,10 @@ function resolveOptions(options: VirtualSensorOptions): Resolved {
   if (!(typeof o.tickMs === 'number' && Number.isFinite(o.tickMs) && o.tickMs >= 1)) throw new InvalidOptionError(OWNER, 'tickMs', 'a number of ms ≥ 1', o.tickMs);
   if (o.format !== 'cfsb' && o.format !== 'json') throw new InvalidOptionError(OWNER, 'format', "'cfsb' or 'json'", o.format);
   if (typeof o.publishInfo !== 'boolean') throw new InvalidOptionError(OWNER, 'publishInfo', 'true or false', o.publishInfo);
+  if (o.qos !== 0 && o.qos !== 1) throw new InvalidOptionError(OWNER, 'qos', '0 or 1', o.qos);
+  int('queueLimit', 0);
+  int('maxInFlight', 1, 65535);
+  if (!(typeof o.closeTimeoutMs === 'number' && Number.isFinite(o.closeTimeoutMs) && o.closeTimeoutMs >= 0)) throw new InvalidOptionError(OWNER, 'closeTimeoutMs', 'a number of ms ≥ 0', o.closeTimeoutMs);
   if (o.startTime !== undefined && !Number.isFinite(o.startTime)) throw new InvalidOptionError(OWNER, 'startTime', 'a finite number of Unix seconds', o.startTime);
   return o;
 }

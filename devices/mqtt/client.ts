@@ -18,15 +18,25 @@
  * that wants an offline queue keeps its own, bounded one (pipelines/sinks/mqtt.ts does).
  *
  * Every event carries the broker URL (without credentials) and a reason in words.
+ *
+ * Incoming messages are routed, not broadcast: `messagesOn(filter)` registers an observer under
+ * its filter, exact topics in a map (one lookup per message) and wildcard filters in a list
+ * checked one by one, so 100 sources on one connection cost one lookup per message, not 100
+ * topic comparisons. `messages$` still sees every message.
+ *
+ * A persistent session (`clean: false` with a fixed `clientId`; on MQTT 5 with
+ * `sessionExpiry`) keeps the subscriptions and the QoS 1 messages queued for this client while
+ * it is away; filters are renewed only when the broker says the session is gone.
  */
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
-import { Subject, type Observable } from 'rxjs';
+import { Observable, Subject, type Subscriber } from 'rxjs';
 import { Reconnector, type ReconnectTimers } from '../serial/reconnect.js';
 import { resolveMqttClientOptions, type MqttClientOptions, type ResolvedMqttClientOptions } from './clientOptions.js';
 import {
   MqttConnectionError, MqttSubscribeError,
   type MqttCloseEvent, type MqttConnectionEvent, type MqttConnectionState, type MqttConnectionStats, type MqttMessage, type MqttPublishOptions,
 } from './clientTypes.js';
+import { isWildcardFilter, topicMatches } from './topics.js';
 
 export { DEFAULT_MQTT_CLIENT_OPTIONS, randomClientId, resolveMqttClientOptions, type MqttClientOptions, type MqttWill, type ResolvedMqttClientOptions } from './clientOptions.js';
 
@@ -70,6 +80,9 @@ export class MqttConnection {
   private readonly reconnector: Reconnector;
   /** Filters asked for, with their QoS; those the broker acknowledged are `active` and renewed after each reconnect (mqtt.js only does that with its own reconnect timer on). */
   private readonly wanted = new Map<string, 0 | 1 | 2>();
+  /** `messagesOn` observers: exact topics by topic, wildcard filters in a list (both copy-on-write, so a dispatch iterates a stable array). */
+  private readonly exactRoutes = new Map<string, readonly Subscriber<MqttMessage>[]>();
+  private wildcardRoutes: readonly { filter: string; subscriber: Subscriber<MqttMessage> }[] = [];
   private readonly active = new Set<string>();
   private connectWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private currentState: MqttConnectionState = 'idle';
@@ -116,6 +129,38 @@ export class MqttConnection {
   /** The underlying mqtt.js client (undefined before `connect()`): for what this class does not wrap. */
   get client(): MqttClient | undefined {
     return this.mqttClient;
+  }
+
+  /**
+   * The messages whose topic matches `filter`; it does not subscribe at the broker (pair it with
+   * `subscribe(filter)`). Completes after 'close'.
+   *
+   * Like `messages$.pipe(filter((m) => topicMatches(f, m.topic)))`, but routed: an exact topic is
+   * one map lookup per message whatever the number of observers, a wildcard filter one match.
+   * Subscribe before `connect()` so messages a persistent session delivers right after the
+   * CONNACK are not missed.
+   * @param filter a topic, or a filter with '+' / '#'
+   */
+  messagesOn(filter: string): Observable<MqttMessage> {
+    return new Observable<MqttMessage>((subscriber) => {
+      if (this.currentState === 'closed') {
+        subscriber.complete();
+        return undefined;
+      }
+      if (isWildcardFilter(filter)) {
+        const route = { filter, subscriber };
+        this.wildcardRoutes = [...this.wildcardRoutes, route];
+        return () => {
+          this.wildcardRoutes = this.wildcardRoutes.filter((r) => r !== route);
+        };
+      }
+      this.exactRoutes.set(filter, [...(this.exactRoutes.get(filter) ?? []), subscriber]);
+      return () => {
+        const left = (this.exactRoutes.get(filter) ?? []).filter((s) => s !== subscriber);
+        if (left.length) this.exactRoutes.set(filter, left);
+        else this.exactRoutes.delete(filter);
+      };
+    });
   }
 
   /** A copy of the running totals. */
@@ -235,6 +280,8 @@ export class MqttConnection {
     };
     if (o.username !== undefined) opts.username = o.username;
     if (o.password !== undefined) opts.password = o.password;
+    // MQTT 5 ends a session with the connection unless CONNECT asks for an expiry (3.1.1: kept until a clean connect).
+    if (!o.clean && this.version === 5) opts.properties = { sessionExpiryInterval: o.sessionExpiry };
     // Node's TLS takes strings and Buffers mixed; mqtt.js's type wants one kind, so pass Buffers.
     if (o.ca !== undefined) opts.ca = (Array.isArray(o.ca) ? o.ca : [o.ca]).map((c) => Buffer.from(c));
     if (o.cert !== undefined) opts.cert = toPem(o.cert);
@@ -263,10 +310,18 @@ export class MqttConnection {
     });
     client.on('message', (topic, payload, packet) => {
       this.totals.messagesIn++;
-      this.messagesSubject.next({ topic, payload, retain: packet.retain, qos: packet.qos, properties: packet.properties as Record<string, unknown> | undefined });
+      this.dispatch({ topic, payload, retain: packet.retain, qos: packet.qos, properties: packet.properties as Record<string, unknown> | undefined });
     });
     client.on('error', (err) => this.onError(err));
     client.on('close', () => this.onClose());
+  }
+
+  /** Hands one message to the observers of its exact topic, the matching wildcard filters, then messages$. */
+  private dispatch(m: MqttMessage): void {
+    const exact = this.exactRoutes.get(m.topic);
+    if (exact) for (const s of exact) s.next(m);
+    for (const r of this.wildcardRoutes) if (topicMatches(r.filter, m.topic)) r.subscriber.next(m);
+    this.messagesSubject.next(m);
   }
 
   // A method, not a property read, so TypeScript does not keep a narrowing across awaits.
@@ -379,6 +434,10 @@ export class MqttConnection {
     for (const w of this.connectWaiters.splice(0)) w.reject(err);
     this.eventsSubject.complete();
     this.messagesSubject.complete();
+    const routed = [...[...this.exactRoutes.values()].flat(), ...this.wildcardRoutes.map((r) => r.subscriber)];
+    this.exactRoutes.clear();
+    this.wildcardRoutes = [];
+    for (const s of routed) s.complete();
   }
 
   private emit(e: MqttConnectionEvent): void {

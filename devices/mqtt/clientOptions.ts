@@ -56,8 +56,10 @@ export interface MqttClientOptions {
   reconnectFactor?: number;
   /** Infinity. Failed attempts in a row after which the connection gives up (closes with an error). */
   reconnectAttempts?: number;
-  /** true. Clean session (3.1.1) / clean start (5): the broker keeps no state between connections. */
+  /** true. Clean session (3.1.1) / clean start (5): the broker keeps no state between connections. false with a fixed clientId: a persistent session (subscriptions and queued QoS ≥ 1 messages survive a lost link and a restart of a broker with persistence). */
   clean?: boolean;
+  /** 3600 s. MQTT 5 with clean false: how long the broker keeps the session after the link is lost (0xFFFFFFFF = never expires); not sent with clean true (the session ends with the connection) or on 3.1.1 (kept until a clean connect). */
+  sessionExpiry?: number;
   /** undefined. The last will. */
   will?: MqttWill;
 }
@@ -80,6 +82,7 @@ export const DEFAULT_MQTT_CLIENT_OPTIONS = Object.freeze({
   reconnectFactor: 2,
   reconnectAttempts: Infinity,
   clean: true,
+  sessionExpiry: 3600,
 });
 
 const OWNER = 'MqttConnection';
@@ -135,6 +138,7 @@ export function resolveMqttClientOptions(options: MqttClientOptions, owner = OWN
   if (!Number.isFinite(o.reconnectPeriod) || o.reconnectPeriod < 0) bad('reconnectPeriod', 'a number of ms ≥ 0 (0 = never reconnect)', o.reconnectPeriod);
   if (!Number.isFinite(o.reconnectMaxPeriod) || o.reconnectMaxPeriod < o.reconnectPeriod) bad('reconnectMaxPeriod', `a number of ms ≥ reconnectPeriod (${o.reconnectPeriod})`, o.reconnectMaxPeriod);
   if (!Number.isFinite(o.reconnectFactor) || o.reconnectFactor < 1) bad('reconnectFactor', 'a number ≥ 1', o.reconnectFactor);
+  if (!Number.isInteger(o.sessionExpiry) || o.sessionExpiry < 0 || o.sessionExpiry > 0xffffffff) bad('sessionExpiry', 'an integer number of seconds in [0, 4294967295]', o.sessionExpiry);
   if (!(o.reconnectAttempts === Infinity || (Number.isInteger(o.reconnectAttempts) && o.reconnectAttempts >= 1))) {
     bad('reconnectAttempts', 'an integer ≥ 1 or Infinity', o.reconnectAttempts);
   }

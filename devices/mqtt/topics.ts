@@ -12,7 +12,14 @@
  * mqtt://host:1883/cfstream/eeg1            the stream whose topics start with cfstream/eeg1/
  * mqtt://host:1883/cfstream/eeg1/frames     the same (a trailing /frames is accepted)
  * mqtts://user:pass@host:8883/lab/eeg1?qos=1&protocol=4&pending=64
+ * mqtt://host:1883/cfstream/eeg1?qos=1&session=lab-run-1&stale=2000&queue=1024
  * ```
+ *
+ * Query: `qos` (0 | 1) of the frames subscription; `protocol` (4 | 5); `pending` frame messages
+ * held before the info; `session=<client id>` a persistent session (that client id, clean false:
+ * the broker keeps the subscription and queues QoS 1 frames while the reader is away; use with
+ * qos=1); `stale` ms of silence before a 'stale' event (0 = never); `queue` frames waiting for
+ * the consumer (oldest dropped, counted, when full).
  */
 import { InvalidOptionError } from '../../src/errors.js';
 
@@ -78,9 +85,15 @@ export interface MqttSourceUri {
   protocolVersion?: 4 | 5;
   /** From `?pending=`. */
   pendingMessages?: number;
+  /** From `?session=`: the client id of a persistent session (clean false). */
+  session?: string;
+  /** From `?stale=` (ms). */
+  staleAfterMs?: number;
+  /** From `?queue=` (frames). */
+  maxQueuedFrames?: number;
 }
 
-const URI_FORM = 'mqtt[s]://[user:pass@]host[:port]/<prefix>/<stream>[?qos=0|1&protocol=4|5&pending=N] (ws[s]://…?topic=<prefix>/<stream>)';
+const URI_FORM = 'mqtt[s]://[user:pass@]host[:port]/<prefix>/<stream>[?qos=0|1&protocol=4|5&pending=N&session=<client id>&stale=ms&queue=N] (ws[s]://…?topic=<prefix>/<stream>)';
 
 /**
  * Parses a source URI. For mqtt:// and mqtts:// the path is the topic base; ws:// and wss:// keep
@@ -125,15 +138,53 @@ export function parseMqttSourceUri(uri: string): MqttSourceUri {
         if (value !== '4' && value !== '5') throw new InvalidOptionError(owner, 'protocol', '4 (MQTT 3.1.1) or 5', value);
         out.protocolVersion = value === '5' ? 5 : 4;
         break;
-      case 'pending': {
-        const n = Number(value);
-        if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidOptionError(owner, 'pending', 'an integer ≥ 0', value);
-        out.pendingMessages = n;
+      case 'pending':
+        out.pendingMessages = uriInteger(owner, key, value, 0);
         break;
-      }
+      case 'stale':
+        out.staleAfterMs = uriInteger(owner, key, value, 0);
+        break;
+      case 'queue':
+        out.maxQueuedFrames = uriInteger(owner, key, value, 1);
+        break;
+      case 'session':
+        if (value === '' || value.length > 65535) throw new InvalidOptionError(owner, 'session', 'a client id (1 to 65535 characters)', value);
+        out.session = value;
+        break;
       default:
-        throw new InvalidOptionError(owner, key, 'one of qos, protocol, pending (and topic for ws://)', value);
+        throw new InvalidOptionError(owner, key, 'one of qos, protocol, pending, session, stale, queue (and topic for ws://)', value);
     }
   }
   return out;
+}
+
+function uriInteger(owner: string, key: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new InvalidOptionError(owner, key, `an integer ≥ ${min}`, value);
+  return n;
+}
+
+/**
+ * True when `topic` matches the subscription `filter` (MQTT 3.1.1 §4.7): '+' matches one level,
+ * a trailing '#' any number of levels including none ('a/#' matches 'a'); wildcards at the first
+ * level do not match topics starting with '$' ($SYS/…).
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (filter === topic) return true;
+  if (!filter.includes('+') && !filter.includes('#')) return false;
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i]!;
+    if (level === '#') return true;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** True when a subscription filter has a wildcard ('+' or '#'). */
+export function isWildcardFilter(filter: string): boolean {
+  return filter.includes('+') || filter.includes('#');
 }

@@ -4,7 +4,7 @@
  * ```
  * topic                        payload                                  QoS  retained  MQTT 5 properties
  * <prefix>/<stream>/info       StreamInfo JSON                          1    yes       contentType application/json
- * <prefix>/<stream>/status     'online'; 'offline' as will and on close 1    yes       contentType text/plain
+ * <prefix>/<stream>/status     'online' | 'stale'; 'offline' (will, close) 1  yes     contentType text/plain
  * <prefix>/<stream>/factors    FactorsMessage JSON (W: rank × n)        1    yes       contentType application/json
  * <prefix>/<stream>/metrics    MetricsSnapshot JSON + { publisher }     0*   no        + messageExpiryInterval 60 s*
  * <prefix>/<stream>/activations ActivationsMessage JSON                0*   no        + messageExpiryInterval 60 s*
@@ -16,14 +16,23 @@
  * `attach({ factors$, metrics$, activations$ })` subscribes to a pipeline's outputs; the
  * `publish…` methods do the same for code without RxJS.
  *
- * Offline queue (mqtt.js's own is unbounded, MQTT.js #397 / #1121): while the connection is down,
- * retained topics (info, status, factors) keep only their latest value — an older one is
- * superseded, not lost — and metrics/activations wait in a FIFO of at most `queueLimit` messages;
- * when it is full the oldest is dropped, counted (`stats().dropped`) and reported (a `drop` event,
- * and `publisher.dropped` in the next metrics message). On reconnect the sink republishes info and
- * 'online' (the broker may have published the will meanwhile), then the latest retained values,
- * then the FIFO in order (mqtt.js writes QoS 0 at once and QoS 1 after its store, so the order
- * holds within each QoS level). Messages still queued at `close()` are dropped and counted too.
+ * Bounded queues (mqtt.js's own are unbounded, MQTT.js #397 / #1121): at most `maxInFlight`
+ * messages are handed to the connection and not yet done with (QoS 1 waiting for the PUBACK, QoS 0
+ * for the socket to take it), so a slow or stalled broker cannot make memory grow. Beyond that,
+ * and while the connection is down, retained topics (info, status, factors) keep only their
+ * latest value — an older one is superseded, not lost — and metrics/activations wait in a FIFO
+ * of at most `queueLimit` messages; when it is full the oldest is dropped, counted
+ * (`stats().dropped`) and reported (a `drop` event, and `publisher.dropped` in the next metrics
+ * message). QoS 0 messages the socket still held when the link dropped are lost with it:
+ * counted the same way (reason 'link-lost'). The connection reconnects with exponential backoff
+ * (client.ts); on reconnect the sink republishes info and the status (the broker may have
+ * published the will meanwhile), then the latest value of every other retained topic (a
+ * restarted broker may have lost its retained messages), then the FIFO in order (mqtt.js writes
+ * QoS 0 at once and QoS 1 after its store, so the order holds within each QoS level). Messages
+ * still queued at `close()` are dropped and counted too.
+ *
+ * Status: 'online' while the pipeline runs, 'stale' while its source is silent (`setStatus`, or
+ * an attached `status$`), 'offline' after `close()` or as the will when the process vanishes.
  *
  * MQTT 5 where the broker speaks it (properties above), 3.1.1 otherwise (the connection falls back
  * and drops the properties).
@@ -57,7 +66,12 @@ export interface MqttSinkSources {
   activations$?: Observable<ActivationsMessage>;
   /** A changed header is published retained on `info` (and repeated after reconnects). */
   info$?: Observable<StreamInfo>;
+  /** Each value is published retained on `status` ('online', or 'stale' while the source is silent). */
+  status$?: Observable<MqttSinkStatus>;
 }
+
+/** What the status topic says while the sink runs ('offline' is the will's and close()'s). */
+export type MqttSinkStatus = 'online' | 'stale';
 
 /** Options of `MqttSink.open`. */
 export interface MqttSinkOptions {
@@ -77,15 +91,17 @@ export interface MqttSinkOptions {
   metricsQos?: 0 | 1;
   /** 5000 ms. How long `close()` waits for the 'offline' status to be acknowledged. */
   closeTimeoutMs?: number;
+  /** 10 messages. Handed to the connection and not yet acknowledged (QoS 1) or taken by the socket (QoS 0); more wait in the bounded queues above (integer ≥ 1). */
+  maxInFlight?: number;
 }
 
 /** The documented defaults of `MqttSinkOptions`. */
 export const DEFAULT_MQTT_SINK_OPTIONS = Object.freeze({
-  prefix: DEFAULT_TOPIC_PREFIX, queueLimit: 1000, messageExpirySeconds: 60, metricsQos: 0 as 0 | 1, closeTimeoutMs: 5000,
+  prefix: DEFAULT_TOPIC_PREFIX, queueLimit: 1000, messageExpirySeconds: 60, metricsQos: 0 as 0 | 1, closeTimeoutMs: 5000, maxInFlight: 10,
 });
 
-/** Messages dropped: the offline FIFO was full, or they were still queued at close(); `dropped` counts all so far. */
-export interface MqttSinkDropEvent { readonly type: 'drop'; readonly topic: string; readonly reason: 'queue-full' | 'closed'; readonly count: number; readonly dropped: number }
+/** Messages dropped: the FIFO was full, QoS 0 ones the socket held when the link dropped, or they were still queued at close(); `dropped` counts all so far. */
+export interface MqttSinkDropEvent { readonly type: 'drop'; readonly topic: string; readonly reason: 'queue-full' | 'link-lost' | 'closed'; readonly count: number; readonly dropped: number }
 /** The broker or mqtt.js refused one publish; `failed` counts all so far. */
 export interface MqttSinkPublishErrorEvent { readonly type: 'publish-error'; readonly topic: string; readonly message: string; readonly failed: number }
 /** An attached source errored; it stops, the others go on. */
@@ -98,12 +114,15 @@ export type MqttSinkEvent = MqttSinkDropEvent | MqttSinkPublishErrorEvent | Mqtt
 export interface MqttSinkStats {
   /** Messages acknowledged (QoS 1) or written (QoS 0), per kind. */
   published: Record<MessageKind, number>;
-  /** Messages waiting in the offline FIFO now, and its capacity. */
+  /** Messages waiting in the FIFO now, and its capacity. */
   queued: number;
   queueLimit: number;
   /** Retained values waiting for the connection now (latest per topic). */
   retainedPending: number;
-  /** Messages dropped (FIFO full, or queued at close). */
+  /** Messages handed to the connection and not done yet, and the most allowed. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Messages dropped (FIFO full, lost with the link, or queued at close). */
   dropped: number;
   /** Retained values replaced by a newer one while offline (not lost: the newer one is what retained means). */
   superseded: number;
@@ -118,6 +137,7 @@ export interface PublisherReport {
   readonly dropped: number;
   readonly queued: number;
   readonly queueLimit: number;
+  readonly inFlight: number;
   readonly failed: number;
   readonly connects: number;
   readonly protocolVersion: 4 | 5;
@@ -127,7 +147,7 @@ type MessageKind = 'info' | 'status' | 'factors' | 'metrics' | 'activations';
 interface Outgoing { kind: MessageKind; topic: string; payload: string; qos: 0 | 1; retain: boolean; properties: MqttPublishProperties }
 
 const OWNER = 'MqttSink';
-const KNOWN = new Set(['broker', 'info', 'prefix', 'stream', 'queueLimit', 'messageExpirySeconds', 'metricsQos', 'closeTimeoutMs']);
+const KNOWN = new Set(['broker', 'info', 'prefix', 'stream', 'queueLimit', 'messageExpirySeconds', 'metricsQos', 'closeTimeoutMs', 'maxInFlight']);
 const JSON_PROPS: MqttPublishProperties = Object.freeze({ contentType: 'application/json', payloadFormatIndicator: true });
 const TEXT_PROPS: MqttPublishProperties = Object.freeze({ contentType: 'text/plain', payloadFormatIndicator: true });
 
@@ -156,11 +176,18 @@ export class MqttSink {
   readonly events$: Observable<MqttSinkEvent> = this.eventsSubject.asObservable();
   private readonly o: Required<Omit<MqttSinkOptions, 'broker' | 'stream'>>;
   private info: StreamInfo;
+  private status: MqttSinkStatus = 'online';
   private readonly fifo: Outgoing[] = [];
-  private readonly retained = new Map<string, Outgoing>();
+  /** The latest value of each retained topic (sent or not), in the order to send in, and the topics whose latest is not handed over yet. */
+  private readonly latest = new Map<string, Outgoing>();
+  private readonly unsent = new Set<string>();
+  private inFlight = 0;
+  /** QoS 0 messages in flight on the current link, and the link's number: the socket drops them with the link. */
+  private volatile = 0;
+  private link = 0;
   private readonly attached = new Subscription();
   private closing: Promise<void> | undefined;
-  private readonly totals: Omit<MqttSinkStats, 'queued' | 'queueLimit' | 'retainedPending'> = {
+  private readonly totals: Omit<MqttSinkStats, 'queued' | 'queueLimit' | 'retainedPending' | 'inFlight' | 'maxInFlight'> = {
     published: { info: 0, status: 0, factors: 0, metrics: 0, activations: 0 }, dropped: 0, superseded: 0, failed: 0, connects: 0,
   };
 
@@ -176,6 +203,7 @@ export class MqttSink {
     this.connection.events$.subscribe({
       next: (e) => {
         if (e.type === 'connect') this.onConnect();
+        else if (e.type === 'offline') this.onOffline();
         this.eventsSubject.next(e);
       },
     });
@@ -209,6 +237,7 @@ export class MqttSink {
     wire('factors$', sources.factors$, (v) => this.publishFactors(v));
     wire('metrics$', sources.metrics$, (v) => this.publishMetrics(v));
     wire('activations$', sources.activations$, (v) => this.publishActivations(v));
+    wire('status$', sources.status$, (v) => this.setStatus(v));
     this.attached.add(sub);
     return sub;
   }
@@ -219,6 +248,22 @@ export class MqttSink {
     this.send(this.infoMessage());
   }
 
+  /**
+   * Publishes (retained) what the status topic says while the sink runs: 'online', or 'stale'
+   * while the source is silent; repeated after each reconnect. Publishes nothing if unchanged.
+   */
+  setStatus(status: MqttSinkStatus): void {
+    if (status !== 'online' && status !== 'stale') throw new InvalidOptionError(`${OWNER}.setStatus`, 'status', "'online' or 'stale'", status);
+    if (status === this.status) return;
+    this.status = status;
+    this.send(this.statusMessage());
+  }
+
+  /** What the status topic says now (before close()). */
+  get currentStatus(): MqttSinkStatus {
+    return this.status;
+  }
+
   /** Publishes (retained, QoS 1) recovered factors as JSON: `{seq, t, n, d, rank, W (rank arrays of length n), error, …}`. */
   publishFactors(message: FactorsMessage): void {
     this.send({ kind: 'factors', topic: this.topics.factors, payload: JSON.stringify(message), qos: 1, retain: true, properties: JSON_PROPS });
@@ -227,7 +272,7 @@ export class MqttSink {
   /** Publishes a metrics snapshot as JSON, with the sink's own counters added as `publisher`. */
   publishMetrics(snapshot: MetricsSnapshot): void {
     const publisher: PublisherReport = {
-      dropped: this.totals.dropped, queued: this.fifo.length, queueLimit: this.o.queueLimit,
+      dropped: this.totals.dropped, queued: this.fifo.length, queueLimit: this.o.queueLimit, inFlight: this.inFlight,
       failed: this.totals.failed, connects: this.totals.connects, protocolVersion: this.connection.protocolVersion,
     };
     this.send({ kind: 'metrics', topic: this.topics.metrics, payload: JSON.stringify({ ...snapshot, publisher }), qos: this.o.metricsQos, retain: false, properties: this.expiring() });
@@ -242,7 +287,7 @@ export class MqttSink {
   stats(): MqttSinkStats {
     return {
       ...this.totals, published: { ...this.totals.published },
-      queued: this.fifo.length, queueLimit: this.o.queueLimit, retainedPending: this.retained.size,
+      queued: this.fifo.length, queueLimit: this.o.queueLimit, retainedPending: this.unsent.size, inFlight: this.inFlight, maxInFlight: this.o.maxInFlight,
     };
   }
 
@@ -258,10 +303,10 @@ export class MqttSink {
 
   private async shutDown(): Promise<void> {
     this.attached.unsubscribe();
-    const left = this.fifo.length + this.retained.size;
+    const left = this.fifo.length + this.unsent.size;
     if (left > 0) this.drop(this.topics.base, 'closed', left);
     this.fifo.length = 0;
-    this.retained.clear();
+    this.unsent.clear();
     if (this.connection.connected) {
       const offline = this.connection.publish(this.topics.status, 'offline', { qos: 1, retain: true, properties: TEXT_PROPS });
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.o.closeTimeoutMs).unref());
@@ -276,37 +321,79 @@ export class MqttSink {
 
   private onConnect(): void {
     this.totals.connects++;
-    // Info and 'online' first: the will may have set 'offline' while the link was down.
-    this.retained.delete(this.topics.info);
-    this.retained.delete(this.topics.status);
+    // Info and the status first, at once: the will may have set 'offline' while the link was down.
+    this.unsent.delete(this.topics.info);
+    this.unsent.delete(this.topics.status);
     this.publishNow(this.infoMessage());
-    this.publishNow({ kind: 'status', topic: this.topics.status, payload: 'online', qos: 1, retain: true, properties: TEXT_PROPS });
-    const waiting = [...this.retained.values(), ...this.fifo];
-    this.retained.clear();
-    this.fifo.length = 0;
-    for (const m of waiting) this.publishNow(m);
+    this.publishNow(this.statusMessage());
+    // Then every other retained topic's latest value (a restarted broker may have lost it), then the FIFO.
+    for (const topic of this.latest.keys()) {
+      if (topic === this.topics.info || topic === this.topics.status) continue;
+      this.unsent.delete(topic);
+      this.unsent.add(topic);
+    }
+    this.pump();
+  }
+
+  private onOffline(): void {
+    this.link++;
+    if (this.volatile === 0) return;
+    this.inFlight -= this.volatile;
+    this.drop(this.topics.base, 'link-lost', this.volatile);
+    this.volatile = 0;
   }
 
   private send(m: Outgoing): void {
     if (this.closing) return this.drop(m.topic, 'closed', 1);
-    if (this.connection.connected) return this.publishNow(m);
     if (m.retain) {
-      if (this.retained.has(m.topic)) this.totals.superseded++;
-      this.retained.delete(m.topic); // re-insert: the map's order is the order to send in
-      this.retained.set(m.topic, m);
-      return;
+      if (this.unsent.has(m.topic)) this.totals.superseded++;
+      this.latest.delete(m.topic); // re-insert: the order is the order to send in
+      this.latest.set(m.topic, m);
+      this.unsent.delete(m.topic);
+      this.unsent.add(m.topic);
+      return this.pump();
     }
-    if (this.o.queueLimit === 0) return this.drop(m.topic, 'queue-full', 1);
-    if (this.fifo.length >= this.o.queueLimit) this.drop(this.fifo.shift()!.topic, 'queue-full', 1);
     this.fifo.push(m);
+    this.pump();
+    while (this.fifo.length > this.o.queueLimit) this.drop(this.fifo.shift()!.topic, 'queue-full', 1);
+  }
+
+  /** Hands retained values, then the FIFO, to the connection while it is up and the in-flight window has room. */
+  private pump(): void {
+    while (this.connection.connected && this.inFlight < this.o.maxInFlight) {
+      const topic = this.unsent.values().next().value;
+      if (topic !== undefined) {
+        this.unsent.delete(topic);
+        this.publishNow(this.latest.get(topic)!);
+        continue;
+      }
+      const m = this.fifo.shift();
+      if (!m) return;
+      this.publishNow(m);
+    }
   }
 
   private publishNow(m: Outgoing): void {
+    this.inFlight++;
+    if (m.qos === 0) this.volatile++;
+    const link = this.link;
+    const settle = () => {
+      if (m.qos === 0) {
+        if (link !== this.link) return; // written off with its link (onOffline)
+        this.volatile--;
+      }
+      this.inFlight--;
+      this.pump();
+    };
     this.connection.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, properties: m.properties }).then(
-      () => void this.totals.published[m.kind]++,
+      () => {
+        this.totals.published[m.kind]++;
+        settle();
+      },
       (e: Error) => {
         this.totals.failed++;
         this.eventsSubject.next({ type: 'publish-error', topic: m.topic, message: e.message, failed: this.totals.failed });
+        settle();
       },
     );
   }
@@ -318,6 +405,10 @@ export class MqttSink {
 
   private infoMessage(): Outgoing {
     return { kind: 'info', topic: this.topics.info, payload: JSON.stringify(this.info), qos: 1, retain: true, properties: JSON_PROPS };
+  }
+
+  private statusMessage(): Outgoing {
+    return { kind: 'status', topic: this.topics.status, payload: this.status, qos: 1, retain: true, properties: TEXT_PROPS };
   }
 
   private expiring(): MqttPublishProperties {
@@ -351,6 +442,7 @@ function resolveSinkOptions(options: MqttSinkOptions): { o: Required<Omit<MqttSi
   }
   if (o.metricsQos !== 0 && o.metricsQos !== 1) throw new InvalidOptionError(OWNER, 'metricsQos', '0 or 1', o.metricsQos);
   if (!Number.isFinite(o.closeTimeoutMs) || o.closeTimeoutMs < 0) throw new InvalidOptionError(OWNER, 'closeTimeoutMs', 'a number of ms ≥ 0', o.closeTimeoutMs);
+  if (!Number.isSafeInteger(o.maxInFlight) || o.maxInFlight < 1) throw new InvalidOptionError(OWNER, 'maxInFlight', 'an integer number of messages ≥ 1', o.maxInFlight);
   const { broker: _b, stream: _s, ...rest } = o;
   return { o: rest, stream, broker };
 }

@@ -17,7 +17,7 @@
  *   lines:<serial path>?columns=8&rate=250[&baud=115200&sep=auto&time=none|first&timeUnit=s|ms&id=…&labels=a,b,c]
  *       an Arduino-style sensor printing CSV / whitespace lines of numbers over serial (devices/serial)
  */
-import { firstValueFrom, map, race, timer, type Observable } from 'rxjs';
+import { firstValueFrom, map, Observable, race, timer } from 'rxjs';
 import type { Frame, StreamInfo } from '../frames/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { compressiveFrontEnd } from '../../simulators/frontEnd.js';
@@ -178,14 +178,36 @@ async function openMqtt(uri: string): Promise<OpenedSource> {
   } catch (e) {
     throw new UsageError(`source ${uri}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // One session from the header to the frames: held open by `keep` until the pipeline subscribes
+  // frames$, so frames that come meanwhile wait in the source's queue instead of being lost.
+  const keep = src.info$.subscribe({ error: () => undefined });
   // The header must be known before the pipeline is checked: wait for the retained info.
   const waitMs = 10_000;
   const info = await firstValueFrom(race(src.info$, timer(waitMs).pipe(map(() => undefined))));
-  if (!info) throw new UsageError(`source ${uri}: no stream info on ${src.topics.info} within ${waitMs / 1000} s (is the sensor publishing its retained info?)`);
-  const events$ = src.events$.pipe(map((e) => (e.type === 'reject' ? { type: 'reject', message: e.message } : { type: e.type, message: 'message' in e ? String((e as { message?: unknown }).message ?? '') : undefined })));
+  if (!info) {
+    keep.unsubscribe();
+    throw new UsageError(`source ${uri}: no stream info on ${src.topics.info} within ${waitMs / 1000} s (is the sensor publishing its retained info?)`);
+  }
+  const frames$ = new Observable<Frame>((subscriber) => {
+    const sub = src.frames$.subscribe(subscriber);
+    keep.unsubscribe();
+    return sub;
+  });
+  const events$ = src.events$.pipe(map((e): SourceEvent => {
+    switch (e.type) {
+      case 'reject': return { type: 'reject', message: e.message };
+      case 'drop': return e.reason === 'queue-full'
+        ? { type: 'drop', lost: e.count, message: `${e.count} frames dropped (the pipeline did not keep up; ${e.dropped} so far)` }
+        : { type: 'drop', message: `a frame message dropped while waiting for the info (${e.dropped} so far)` };
+      case 'stale': case 'fresh': return { type: e.type, message: e.message };
+      case 'offline': case 'reconnect': case 'fallback': case 'close': return { type: e.type, message: `${e.url}: ${e.reason}` };
+      case 'error': return { type: 'error', message: e.message };
+      default: return { type: e.type };
+    }
+  }));
   return {
-    uri, info, frames$: src.frames$, events$,
+    uri, info, frames$, events$,
     description: `MQTT sensor ${src.topics.frames} (${info.kind}, n = ${info.n}${info.projection ? `, d = ${info.projection.d}` : ''}, ${info.rate} Hz)`,
-    close: async () => undefined,
+    close: async () => keep.unsubscribe(),
   };
 }

@@ -11,7 +11,7 @@
  * counters match the events, and frames$ never errors.
  */
 import fc from 'fast-check';
-import { Subject, type Subscription } from 'rxjs';
+import { Subject, filter, type Observable, type Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../devices/mqtt/client.js';
 import type { MqttConnectionEvent, MqttMessage } from '../../devices/mqtt/clientTypes.js';
@@ -94,6 +94,11 @@ class FakeConnection extends MqttConnection {
 
   override connect(): Promise<void> {
     return Promise.resolve();
+  }
+
+  // Sources take their topics through messagesOn (routed by topic), not the messages$ firehose.
+  override messagesOn(topic: string): Observable<MqttMessage> {
+    return this.inbox.pipe(filter((m) => m.topic === topic));
   }
 
   override async subscribe(filters: string | readonly string[]): Promise<number[]> {

@@ -2,7 +2,10 @@
  * `cfstream simulate sensor --mqtt <url>`: a virtual MQTT sensor (simulators/virtualSensor.ts)
  * publishing a seeded stream on `<prefix>/<stream>/frames` with its retained info, until Ctrl-C /
  * SIGTERM or `--duration` seconds; then a summary of what it sent and which faults it injected
- * (one JSON document with `--json`). Connection events go to stderr.
+ * (one JSON document with `--json`). Connection events go to stderr. `--qos 1`: every frame
+ * message is acknowledged by the broker, kept in order while the broker is away and sent again
+ * after the reconnect (outbox of `--queue-limit` messages, oldest dropped and counted); at the
+ * end the sensor waits up to 5 s for the outbox to drain.
  *
  * ```
  * cfstream simulate sensor --mqtt mqtt://127.0.0.1:1883 --stream lab1 --compressed 8 --nan-every 50 &
@@ -19,7 +22,7 @@ const FLAGS = {
   n: { type: 'string' }, rank: { type: 'string' }, batch: { type: 'string' }, compressed: { type: 'string' }, p: { type: 'string' },
   'json-frames': { type: 'boolean' }, seed: { type: 'string' }, noise: { type: 'string' }, frames: { type: 'string' },
   'malformed-every': { type: 'string' }, 'nan-every': { type: 'string' }, 'wrong-length-every': { type: 'string' }, 'gap-every': { type: 'string' },
-  duration: { type: 'string' }, json: { type: 'boolean' },
+  duration: { type: 'string' }, json: { type: 'boolean' }, qos: { type: 'string' }, 'queue-limit': { type: 'string' },
 } as const;
 
 /** Entry point of `simulate sensor`; resolves to the exit code when the sensor stops. */
@@ -45,6 +48,8 @@ export async function simulateSensorCommand(argv: string[]): Promise<number> {
     nanEvery: num('nan-every', v['nan-every'], { int: true, min: 0, def: 0 }),
     wrongLengthEvery: num('wrong-length-every', v['wrong-length-every'], { int: true, min: 0, def: 0 }),
     gapEvery: num('gap-every', v['gap-every'], { int: true, min: 0, def: 0 }),
+    qos: num('qos', v.qos, { int: true, min: 0, max: 1, def: 0 }) as 0 | 1,
+    queueLimit: num('queue-limit', v['queue-limit'], { int: true, min: 0, def: 10_000 }),
   };
   const duration = num('duration', v.duration, { min: 0, def: Infinity });
 
@@ -60,7 +65,7 @@ export async function simulateSensorCommand(argv: string[]): Promise<number> {
   conn.events$.subscribe((e) => {
     if (e.type !== 'connect') process.stderr.write(`cfstream simulate: mqtt ${e.type} ${e.url}${'reason' in e ? `: ${e.reason}` : 'message' in e ? `: ${e.message}` : ''}\n`);
   });
-  const what = `${sensor.info.kind} n=${options.n}${options.compressed ? ` d=${options.compressed}` : ''}, ${options.rate} frames/s, ${options.format === 'json' ? 'JSON frames' : `CFSB batches of ${options.batch}`}, seed ${options.seed}, MQTT ${conn.protocolVersion === 5 ? '5' : '3.1.1'}`;
+  const what = `${sensor.info.kind} n=${options.n}${options.compressed ? ` d=${options.compressed}` : ''}, ${options.rate} frames/s, ${options.format === 'json' ? 'JSON frames' : `CFSB batches of ${options.batch}`}, seed ${options.seed}, MQTT ${conn.protocolVersion === 5 ? '5' : '3.1.1'}, QoS ${options.qos}`;
   process.stderr.write(`cfstream simulate: virtual sensor on ${sensor.topics.frames} at ${conn.url} (${what}); Ctrl-C to stop\n`);
 
   await untilStopped(duration, sensor.done);
@@ -68,12 +73,12 @@ export async function simulateSensorCommand(argv: string[]): Promise<number> {
   const s = sensor.stats();
   const summary = {
     board: 'sensor', mqtt: conn.url, topic: sensor.topics.base, info: sensor.info, protocolVersion: conn.protocolVersion,
-    messages: s.messages, frames: s.frames, bytes: s.bytes, unsent: s.unsent,
+    qos: options.qos, messages: s.messages, frames: s.frames, bytes: s.bytes, unsent: s.unsent, dropped: s.dropped, droppedFrames: s.droppedFrames, retried: s.retried,
     malformed: s.malformed.length, nan: s.nan.length, wrongLength: s.wrongLength.length, gaps: s.gaps.length,
   };
   if (v.json) printJson(summary);
   else {
-    process.stdout.write(`virtual sensor on ${sensor.topics.base}: sent ${s.messages} messages (${s.frames} frames, ${s.bytes} bytes; ${s.unsent} unsent); ` +
+    process.stdout.write(`virtual sensor on ${sensor.topics.base}: sent ${s.messages} messages (${s.frames} frames, ${s.bytes} bytes; ${s.unsent} unsent${options.qos === 1 ? `, ${s.dropped} dropped from the outbox, ${s.retried} retried` : ''}); ` +
       `malformed ${summary.malformed}, NaN ${summary.nan}, wrong length ${summary.wrongLength}, gaps ${summary.gaps}\n`);
   }
   return 0;

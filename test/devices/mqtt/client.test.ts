@@ -11,6 +11,7 @@ import {
   connectMqtt, DEFAULT_MQTT_CLIENT_OPTIONS, MqttConnection, MqttConnectionError, resolveMqttClientOptions,
   type MqttConnectionEvent, type MqttMessage,
 } from '../../../devices/mqtt/client.js';
+import { topicMatches } from '../../../devices/mqtt/topics.js';
 import { InvalidOptionError } from '../../../src/errors.js';
 import { describeMosquitto, freePort, rawSubscriber, startMosquitto, waitFor, type Mosquitto } from './helpers.js';
 
@@ -27,7 +28,7 @@ describe('MqttConnection options', () => {
   it('documents its defaults', () => {
     expect(DEFAULT_MQTT_CLIENT_OPTIONS).toEqual({
       rejectUnauthorized: true, protocolVersion: 5, fallback: true, keepalive: 30, connectTimeout: 10_000,
-      reconnectPeriod: 1000, reconnectMaxPeriod: 30_000, reconnectFactor: 2, reconnectAttempts: Infinity, clean: true,
+      reconnectPeriod: 1000, reconnectMaxPeriod: 30_000, reconnectFactor: 2, reconnectAttempts: Infinity, clean: true, sessionExpiry: 3600,
     });
     const o = resolveMqttClientOptions({ url: 'mqtt://127.0.0.1:1883' });
     expect(o).toMatchObject(DEFAULT_MQTT_CLIENT_OPTIONS);
@@ -61,6 +62,8 @@ describe('MqttConnection options', () => {
     [{ url: 'mqtt://h:1', will: { topic: 'a/b', payload: 'x', qos: 3 } }, 'will.qos'],
     [{ url: 'mqtt://h:1', fallback: 'yes' }, 'fallback'],
     [{ url: 'mqtt://h:1', reconect: 1 }, 'reconect'],
+    [{ url: 'mqtt://h:1', sessionExpiry: -1 }, 'sessionExpiry'],
+    [{ url: 'mqtt://h:1', sessionExpiry: 2 ** 32 }, 'sessionExpiry'],
   ])('refuses %j naming %s', (opts, option) => {
     let err: unknown;
     try {
@@ -143,6 +146,41 @@ describe('MqttConnection against aedes (MQTT 3.1.1 only)', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(sub.messages.map((m) => m.topic)).toEqual(['will/abrupt']);
     await sub.end();
+  });
+
+  it('routes messages by topic: an exact topic reaches only its observers, a wildcard filter its matches, messages$ all of them', async () => {
+    const conn = track(await connectMqtt({ url: broker.url, protocolVersion: 4 }));
+    const seen = (f: string) => {
+      const got: string[] = [];
+      conn.messagesOn(f).subscribe((m) => got.push(m.topic));
+      return got;
+    };
+    const a = seen('rt/a'), a2 = seen('rt/a'), b = seen('rt/b'), plus = seen('rt/+'), hash = seen('rt/#'), deep = seen('rt/+/x');
+    const all: string[] = [];
+    conn.messages$.subscribe((m) => all.push(m.topic));
+    const gone = conn.messagesOn('rt/b').subscribe(() => all.push('never'));
+    gone.unsubscribe();
+    await conn.subscribe('rt/#', 1);
+    for (const t of ['rt/a', 'rt/b', 'rt/c/x', 'rt']) await conn.publish(t, 'x', { qos: 1 });
+    await waitFor(() => all.length === 4, 'four messages');
+    expect({ a, a2, b, plus, hash, deep, all }).toEqual({
+      a: ['rt/a'], a2: ['rt/a'], b: ['rt/b'], plus: ['rt/a', 'rt/b'], hash: ['rt/a', 'rt/b', 'rt/c/x', 'rt'], deep: ['rt/c/x'], all: ['rt/a', 'rt/b', 'rt/c/x', 'rt'],
+    });
+    let completed = false;
+    conn.messagesOn('rt/a').subscribe({ complete: () => (completed = true) });
+    await conn.close();
+    expect(completed).toBe(true);
+  });
+
+  it('calls each of 100 observers on one connection only for its own topic (one lookup per message, not 100 comparisons)', async () => {
+    const conn = track(await connectMqtt({ url: broker.url, protocolVersion: 4 }));
+    const calls = new Array<number>(100).fill(0);
+    for (let i = 0; i < 100; i++) conn.messagesOn(`many/s${i}/frames`).subscribe(() => calls[i]!++);
+    await conn.subscribe('many/#', 1);
+    const pub = track(await connectMqtt({ url: broker.url, protocolVersion: 4 }));
+    for (let i = 0; i < 100; i++) await pub.publish(`many/s${i}/frames`, String(i), { qos: 1 });
+    await waitFor(() => conn.stats().messagesIn === 100, 'a hundred messages');
+    expect(calls).toEqual(new Array<number>(100).fill(1)); // 100 handler calls in all; a broadcast made 10 000
   });
 
   it('refuses to publish after close', async () => {
@@ -249,6 +287,26 @@ describeMosquitto('MqttConnection against mosquitto (MQTT 5)', () => {
     expect(mosquitto.log()).toMatch(/p5/);
   });
 
+  it('keeps a persistent session (clientId, clean false, session expiry): QoS 1 messages sent while the client was away arrive at the reconnect', async () => {
+    const clientId = `persist_${process.pid}`;
+    const first = track(new MqttConnection({ url: mosquitto.url, clientId, clean: false }));
+    await first.connect();
+    await first.subscribe('ps/x', 1);
+    await first.close();
+    const pub = track(await connectMqtt({ url: mosquitto.url }));
+    for (const m of ['m1', 'm2', 'm3']) await pub.publish('ps/x', m, { qos: 1 });
+    const again = track(new MqttConnection({ url: mosquitto.url, clientId, clean: false }));
+    const got: string[] = [];
+    again.messagesOn('ps/x').subscribe((m) => got.push(m.payload.toString())); // before connect(): they come right after the CONNACK
+    const events: MqttConnectionEvent[] = [];
+    again.events$.subscribe((e) => events.push(e));
+    await again.connect();
+    await waitFor(() => got.length === 3, 'the queued messages');
+    expect(got).toEqual(['m1', 'm2', 'm3']);
+    expect(events[0]).toMatchObject({ type: 'connect', protocolVersion: 5, sessionPresent: true });
+    expect(mosquitto.log()).toMatch(new RegExp(`as ${clientId} \\(p5, c0`));
+  });
+
   it('publishes a v5 will with its content type on an abrupt close', async () => {
     const sub = await rawSubscriber(mosquitto.url, 'w5/#', 5);
     const conn = track(await connectMqtt({ url: mosquitto.url, will: { topic: 'w5/status', payload: 'offline', contentType: 'text/plain', retain: false } }));
@@ -257,6 +315,16 @@ describeMosquitto('MqttConnection against mosquitto (MQTT 5)', () => {
     expect(sub.messages[0]).toMatchObject({ topic: 'w5/status' });
     expect(sub.messages[0]!.properties).toMatchObject({ contentType: 'text/plain' });
     await sub.end();
+  });
+});
+
+describe('topicMatches (MQTT 3.1.1 §4.7)', () => {
+  it.each([
+    ['a/b', 'a/b', true], ['a/b', 'a/c', false], ['a/+', 'a/b', true], ['a/+', 'a', false], ['a/+', 'a/b/c', false],
+    ['a/#', 'a', true], ['a/#', 'a/b/c', true], ['#', 'a/b', true], ['+/+', '/x', true], ['a/+/c', 'a/b/c', true],
+    ['a/+/c', 'a/b/d', false], ['#', '$SYS/x', false], ['+/x', '$SYS/x', false], ['$SYS/#', '$SYS/x', true],
+  ])('%s matches %s: %s', (filter, topic, expected) => {
+    expect(topicMatches(filter, topic)).toBe(expected);
   });
 });
 

@@ -9,7 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { describe } from 'vitest';
@@ -52,36 +52,71 @@ export async function freePort(): Promise<number> {
 export interface Mosquitto {
   readonly port: number;
   readonly url: string;
+  /** The directory of its config (and persistence file). */
+  readonly dir: string;
   /** What mosquitto logged so far. */
   log(): string;
+  /** Sends `signal` (a crash: 'SIGKILL'; a clean shutdown that saves the database: 'SIGTERM') and waits for the exit; the directory stays. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` without waiting ('SIGSTOP' stalls the broker with its connections open, 'SIGCONT' lets it go on). */
+  signal(signal: NodeJS.Signals): void;
+  /** Ends it (SIGTERM, then SIGKILL) and removes the directory if `startMosquitto` made it. */
   stop(): Promise<void>;
 }
 
-/** Starts mosquitto on a free loopback port with anonymous access; throws with an install hint if it is missing. */
-export async function startMosquitto(): Promise<Mosquitto> {
+/** Options of `startMosquitto`. */
+export interface MosquittoOptions {
+  /** A free one. The loopback port (give the old one to restart a broker where clients expect it). */
+  port?: number;
+  /** A fresh temp directory, removed by stop(). Where the config and the persistence file live (given: kept, the caller removes it). */
+  dir?: string;
+  /** false. Persistence: the in-memory database saved after every change (autosave_on_changes, autosave_interval 1) and at a clean shutdown, loaded at start. */
+  persistence?: boolean;
+  /** []. More config lines. */
+  config?: readonly string[];
+}
+
+/** Starts mosquitto on a loopback port with anonymous access; throws with an install hint if it is missing. */
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   if (!MOSQUITTO) throw new Error('mosquitto is required here (CI is set) but was not found: apt-get install mosquitto');
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'cfstream-mosquitto-'));
+    const port = options.port ?? await freePort();
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cfstream-mosquitto-'));
+    const owned = options.dir === undefined;
     const conf = join(dir, 'mosquitto.conf');
-    writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type all', ''].join('\n'));
+    const persistence = options.persistence
+      // Run as root, mosquitto drops to user 'mosquitto' unless told to stay (it could not write the directory).
+      ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', 'autosave_on_changes true', `user ${userInfo().username}`]
+      : ['persistence false'];
+    writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, ...(options.config ?? []), 'log_dest stderr', 'log_type all', ''].join('\n'));
     const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     const up = await waitForPort(port, child, 5000);
     if (up) {
       return {
-        port, url: `mqtt://127.0.0.1:${port}`, log: () => log,
+        port, url: `mqtt://127.0.0.1:${port}`, dir, log: () => log,
+        kill: async (signal) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+          child.kill(signal);
+          await exited;
+        },
+        signal: (signal) => {
+          child.kill(signal);
+        },
         stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGCONT'); // a stalled one cannot handle SIGTERM
           await stopChild(child);
-          rmSync(dir, { recursive: true, force: true });
+          if (owned) rmSync(dir, { recursive: true, force: true });
         },
       };
     }
     lastError = log;
     await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
+    if (owned) rmSync(dir, { recursive: true, force: true });
+    if (options.port !== undefined) await sleep(200); // the old one's port may take a moment to free
   }
   throw new Error(`mosquitto did not start: ${lastError}`);
 }

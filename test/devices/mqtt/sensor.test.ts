@@ -1,9 +1,9 @@
 import type { MqttClient } from 'mqtt';
-import { firstValueFrom, type Subscription } from 'rxjs';
+import { firstValueFrom, VirtualTimeScheduler, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type EmbeddedBroker } from '../../../devices/mqtt/broker.js';
 import { MqttConnection } from '../../../devices/mqtt/client.js';
-import { decodeSensorPayload, mqttSource, type MqttSource, type MqttSourceEvent } from '../../../devices/mqtt/sensor.js';
+import { decodeSensorPayload, DEFAULT_MQTT_SOURCE_OPTIONS, mqttSource, type MqttSource, type MqttSourceEvent } from '../../../devices/mqtt/sensor.js';
 import { parseMqttSourceUri } from '../../../devices/mqtt/topics.js';
 import { InvalidOptionError } from '../../../src/errors.js';
 import { encodeBatch, encodeJsonFrame, type Frame, type StreamInfo } from '../../../src/frames/index.js';
@@ -82,6 +82,10 @@ describe('parseMqttSourceUri', () => {
       url: 'mqtts://h:8883', base: 'lab/x/eeg1', username: 'a', password: 'b!', qos: 1, protocolVersion: 4, pendingMessages: 0,
     });
     expect(parseMqttSourceUri('ws://h:9001/mqtt?topic=cfstream/eeg1')).toEqual({ url: 'ws://h:9001/mqtt', base: 'cfstream/eeg1' });
+    expect(parseMqttSourceUri('mqtt://h:1883/cfstream/eeg1?qos=1&session=lab%2Freader&stale=2000&queue=64')).toEqual({
+      url: 'mqtt://h:1883', base: 'cfstream/eeg1', qos: 1, session: 'lab/reader', staleAfterMs: 2000, maxQueuedFrames: 64,
+    });
+    expect(parseMqttSourceUri('mqtt://h:1883/cfstream/eeg1?stale=0').staleAfterMs).toBe(0);
   });
 
   it.each([
@@ -94,6 +98,10 @@ describe('parseMqttSourceUri', () => {
     ['mqtt://h:1883/a/b?pending=-1', 'pending'],
     ['mqtt://h:1883/a/b?color=red', 'color'],
     ['mqtt://h:1883/a/b?qos=1&qos=0', 'qos'],
+    ['mqtt://h:1883/a/b?stale=-5', 'stale'],
+    ['mqtt://h:1883/a/b?stale=soon', 'stale'],
+    ['mqtt://h:1883/a/b?queue=0', 'queue'],
+    ['mqtt://h:1883/a/b?session=', 'session'],
     ['ws://h:9001/mqtt', 'topic'],
     ['nonsense', 'uri'],
   ])('refuses %s naming %s', (uri, option) => {
@@ -112,6 +120,21 @@ describe('parseMqttSourceUri', () => {
     expect(() => mqttSource({ broker: { url: 'mqtt://h:1' }, topic: 'a/b', pendingMessages: -1 })).toThrow(/pendingMessages/);
     expect(() => mqttSource({ topic: 'a/b' })).toThrow(/broker/);
     expect(() => mqttSource({ broker: { url: 'mqtt://h:1' }, topic: 'a/b', info: { id: '', kind: 'raw', n: 1, rate: 0 } })).toThrow(/'id'/);
+    for (const [bad, option] of [[{ staleAfterMs: -1 }, 'staleAfterMs'], [{ staleAfterMs: NaN }, 'staleAfterMs'], [{ maxQueuedFrames: 0 }, 'maxQueuedFrames'],
+      [{ maxQueuedFrames: 1.5 }, 'maxQueuedFrames'], [{ scheduler: {} }, 'scheduler']] as const) {
+      let err: unknown;
+      try {
+        mqttSource({ broker: { url: 'mqtt://h:1' }, topic: 'a/b', ...bad } as never);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as InvalidOptionError).option).toBe(option);
+    }
+  });
+
+  it('documents its defaults', () => {
+    expect(DEFAULT_MQTT_SOURCE_OPTIONS).toEqual({ qos: 0, pendingMessages: 256, staleAfterMs: 5000, maxQueuedFrames: 4096 });
+    expect(Object.isFrozen(DEFAULT_MQTT_SOURCE_OPTIONS)).toBe(true);
   });
 });
 
@@ -273,5 +296,105 @@ describe('mqttSource against aedes', () => {
     } finally {
       await sensor.close();
     }
+  });
+  it("says 'stale' after staleAfterMs without a frame message (on its scheduler's clock), and 'fresh' when they come back", async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const src = mqttSource(`${broker.url}/st/q1`, { info: { ...RAW, id: 'q1' }, staleAfterMs: 5000, scheduler });
+    const r = await run(src);
+    const frame = (seq: number) => encodeJsonFrame({ seq, t: seq / 100, values: Float64Array.of(1, 2, 3) });
+    await pub.publishAsync('st/q1/frames', frame(7), { qos: 1 });
+    await waitFor(() => r.frames.length === 1, 'the frame');
+    scheduler.flush(); // 5 s of silence, in virtual time
+    const stale = r.events.filter((e) => e.type === 'stale');
+    expect(stale).toEqual([{
+      type: 'stale', topic: 'st/q1/frames', silentMs: 5000, lastSeq: 7,
+      message: 'mqtt st/q1/frames: no frames for 5.0 s (last seq 7); the stream is stale',
+    }]);
+    expect(src.stats()).toMatchObject({ stale: true, staleCount: 1 });
+    scheduler.flush(); // still silent: said once per silence
+    expect(r.events.filter((e) => e.type === 'stale')).toHaveLength(1);
+    await pub.publishAsync('st/q1/frames', frame(8), { qos: 1 });
+    await waitFor(() => r.events.some((e) => e.type === 'fresh'), "the 'fresh' event");
+    expect(r.events.find((e) => e.type === 'fresh')).toEqual({
+      type: 'fresh', topic: 'st/q1/frames', silentMs: 5000, message: 'mqtt st/q1/frames: frames again after 5.0 s of silence',
+    });
+    expect(src.stats()).toMatchObject({ stale: false, staleCount: 1 });
+    expect(r.frames.map((f) => f.seq)).toEqual([7, 8]);
+  });
+
+  it("says 'stale' for a sensor that never sent anything, and never with staleAfterMs 0", async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const quiet = await run(mqttSource(`${broker.url}/st/q2`, { staleAfterMs: 300, scheduler }));
+    const off = await run(mqttSource(`${broker.url}/st/q3?stale=0`, { scheduler }));
+    scheduler.flush();
+    expect(quiet.events.find((e) => e.type === 'stale')).toMatchObject({ silentMs: 300, lastSeq: undefined, message: expect.stringMatching(/no frames for 0\.3 s \(none since subscribing\)/) });
+    expect(off.events.some((e) => e.type === 'stale')).toBe(false);
+  });
+
+  it('bounds the queue to a slow consumer: the oldest frames are dropped and counted, the rest arrive in order', async () => {
+    const src = mqttSource(`${broker.url}/slow/s1`, { maxQueuedFrames: 50 });
+    const seqs: number[] = [];
+    const events: MqttSourceEvent[] = [];
+    subs.push(src.events$.subscribe((e) => events.push(e)));
+    // 1 ms of work per frame: this consumer takes 1000 frames/s, the sensor sends 4000.
+    subs.push(src.frames$.subscribe((f) => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+      seqs.push(f.seq);
+    }));
+    await waitFor(() => events.some((e) => e.type === 'subscribed'), 'the subscriptions');
+    const sensor = await VirtualSensor.start({ broker: { url: broker.url }, prefix: 'slow', stream: 's1', n: 8, rate: 4000, batch: 20, frames: 2000 });
+    try {
+      await sensor.done;
+      await waitFor(() => seqs.length + src.stats().framesDropped === 2000 && src.stats().queued === 0, 'every frame taken or dropped', 15_000);
+      const st = src.stats();
+      expect(st.framesDropped).toBeGreaterThan(0);
+      expect(st.queuedPeak).toBe(50); // full, never more
+      const drops = events.filter((e) => e.type === 'drop');
+      expect(drops.every((e) => e.reason === 'queue-full')).toBe(true);
+      expect(drops.reduce((n, e) => n + (e as { count: number }).count, 0)).toBe(st.framesDropped);
+      expect(drops.at(-1)).toMatchObject({ dropped: st.framesDropped });
+      expect(seqs.every((q, i) => i === 0 || q > seqs[i - 1]!)).toBe(true); // what survives keeps its order
+      expect(seqs.at(-1)).toBe(1999); // the newest frames are kept, not the oldest
+    } finally {
+      await sensor.close();
+    }
+  });
+
+  it('keeps the frames that arrive between learning the header from info$ and subscribing to frames$', async () => {
+    await pub.publishAsync('gap/h1/info', JSON.stringify({ ...RAW, id: 'h1' }), { qos: 1, retain: true });
+    const src = mqttSource(`${broker.url}/gap/h1`);
+    const events: MqttSourceEvent[] = [];
+    subs.push(src.events$.subscribe((e) => events.push(e)));
+    const keep = src.info$.subscribe();
+    subs.push(keep);
+    expect(await firstValueFrom(src.info$)).toMatchObject({ id: 'h1' });
+    await waitFor(() => events.some((e) => e.type === 'subscribed'), 'the subscriptions');
+    for (let k = 0; k < 3; k++) await pub.publishAsync('gap/h1/frames', Buffer.from(batchBytes('h1', 2 * k, 2, 3)), { qos: 1 });
+    await waitFor(() => src.stats().queued === 6, 'six frames held');
+    const frames: Frame[] = [];
+    subs.push(src.frames$.subscribe((f) => frames.push(f)));
+    keep.unsubscribe();
+    await waitFor(() => frames.length === 6, 'the held frames');
+    expect(frames.map((f) => f.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    await pub.publishAsync('gap/h1/info', '', { qos: 1, retain: true });
+  });
+
+  it('serves 100 sources on one connection, each with its own frames only', async () => {
+    const conn = new MqttConnection({ url: broker.url, protocolVersion: 4 });
+    conns.push(conn);
+    const got: Frame[][] = [];
+    const sources = Array.from({ length: 100 }, (_, i) => mqttSource({ connection: conn, topic: `hub/s${i}`, info: { ...RAW, id: `s${i}` } }));
+    const subscribed = sources.map(() => false);
+    sources.forEach((src, i) => {
+      got.push([]);
+      subs.push(src.events$.subscribe((e) => e.type === 'subscribed' && (subscribed[i] = true)));
+      subs.push(src.frames$.subscribe((f) => got[i]!.push(f)));
+    });
+    await waitFor(() => subscribed.every(Boolean), 'a hundred subscriptions', 10_000);
+    for (let i = 0; i < 100; i++) await pub.publishAsync(`hub/s${i}/frames`, encodeJsonFrame({ seq: i, t: 0, values: Float64Array.of(i, 0, 0) }), { qos: 1 });
+    await waitFor(() => got.every((g) => g.length === 1), 'one frame per source');
+    expect(got.map((g) => g[0]!.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(sources.every((src) => src.stats().messages === 1)).toBe(true);
   });
 });

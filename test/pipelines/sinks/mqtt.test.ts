@@ -7,9 +7,9 @@ import { startBroker, type EmbeddedBroker } from '../../../devices/mqtt/broker.j
 import { InvalidOptionError } from '../../../src/errors.js';
 import type { StreamInfo } from '../../../src/frames/index.js';
 import type { MetricsSnapshot } from '../../../pipelines/metrics.js';
-import { DEFAULT_MQTT_SINK_OPTIONS, MqttSink, type MqttSinkEvent } from '../../../pipelines/sinks/mqtt.js';
+import { DEFAULT_MQTT_SINK_OPTIONS, MqttSink, type MqttSinkEvent, type MqttSinkStatus } from '../../../pipelines/sinks/mqtt.js';
 import type { FactorsMessage } from '../../../pipelines/types.js';
-import { describeMosquitto, rawSubscriber, startMosquitto, stopChild, waitFor, type RawSubscriber } from '../../devices/mqtt/helpers.js';
+import { describeMosquitto, rawSubscriber, startMosquitto, stopChild, waitFor, type Mosquitto, type RawSubscriber } from '../../devices/mqtt/helpers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..', '..');
@@ -274,11 +274,15 @@ describe('MqttSink.attach and options', () => {
   });
 
   it('documents its defaults', () => {
-    expect(DEFAULT_MQTT_SINK_OPTIONS).toEqual({ prefix: 'cfstream', queueLimit: 1000, messageExpirySeconds: 60, metricsQos: 0, closeTimeoutMs: 5000 });
+    expect(DEFAULT_MQTT_SINK_OPTIONS).toEqual({ prefix: 'cfstream', queueLimit: 1000, messageExpirySeconds: 60, metricsQos: 0, closeTimeoutMs: 5000, maxInFlight: 10 });
+    const sink = openSink(broker.url);
+    expect(sink.stats()).toMatchObject({ queueLimit: 1000, maxInFlight: 10, inFlight: 0 });
+    expect(sink.currentStatus).toBe('online');
   });
 
   it.each([
     [{ queueLimit: -1 }, 'queueLimit'],
+    [{ maxInFlight: 0 }, 'maxInFlight'],
     [{ metricsQos: 2 }, 'metricsQos'],
     [{ messageExpirySeconds: 1.5 }, 'messageExpirySeconds'],
     [{ prefix: 'a/#' }, 'prefix'],
@@ -300,5 +304,128 @@ describe('MqttSink.attach and options', () => {
     }
     expect(err).toBeInstanceOf(InvalidOptionError);
     expect((err as InvalidOptionError).option).toBe(option);
+  });
+});
+
+describe('MqttSink status and retained state across a broker restart (aedes keeps nothing)', () => {
+  let broker: EmbeddedBroker | undefined;
+  afterEach(async () => {
+    await broker?.close();
+    broker = undefined;
+  });
+
+  it("says 'stale' and 'online' on the status topic, and republishes info, the status and the latest factors to a broker that restarted empty", async () => {
+    broker = await startBroker({ port: 0, wsPort: false });
+    const port = broker.port;
+    const sink = openSink(broker.url, { broker: { url: broker.url, reconnectPeriod: 200, reconnectMaxPeriod: 200 } });
+    const events: MqttSinkEvent[] = [];
+    sink.events$.subscribe((e) => events.push(e));
+    await sink.ready;
+    const status$ = new Subject<MqttSinkStatus>();
+    sink.attach({ status$ });
+    sink.publishFactors(factors(1));
+    sink.publishFactors(factors(2));
+    status$.next('stale');
+    status$.next('stale'); // unchanged: not published again
+    await waitFor(() => sink.stats().published.status === 2 && sink.stats().published.factors === 2, 'the stale status and the factors');
+    let late = await subscribe(broker.url, `${sink.topics.base}/+`, 4);
+    await waitFor(() => late.messages.length === 3, 'three retained messages');
+    expect(late.texts(sink.topics.status)).toEqual(['stale']);
+    expect(sink.currentStatus).toBe('stale');
+    await late.end();
+
+    await broker.close();
+    await waitFor(() => events.some((e) => e.type === 'offline'), 'the loss');
+    broker = await startBroker({ port, wsPort: false }); // an empty broker: no retained messages
+    await waitFor(() => sink.stats().connects === 2 && sink.stats().published.factors === 3, 'the reconnect and the republished factors', 5000);
+    late = await subscribe(broker.url, `${sink.topics.base}/+`, 4);
+    await waitFor(() => late.messages.length === 3, 'info, status and factors, retained again');
+    expect(late.messages.every((m) => m.retain)).toBe(true);
+    expect(JSON.parse(late.texts(sink.topics.info)[0]!)).toEqual(INFO);
+    expect(late.texts(sink.topics.status)).toEqual(['stale']); // the current status, not a blanket 'online'
+    expect(JSON.parse(late.texts(sink.topics.factors)[0]!)).toMatchObject({ seq: 2 });
+
+    status$.next('online');
+    await waitFor(() => late.texts(sink.topics.status).at(-1) === 'online', "'online' again");
+    expect(() => sink.setStatus('lost' as never)).toThrow(InvalidOptionError);
+    await sink.close();
+    const after = await subscribe(broker.url, sink.topics.status, 4);
+    await waitFor(() => after.messages.length === 1, 'the retained status');
+    expect(after.texts(sink.topics.status)).toEqual(['offline']);
+  });
+});
+
+describeMosquitto('MqttSink against a stalled broker (mosquitto under SIGSTOP)', () => {
+  let mosq: Mosquitto | undefined;
+  afterEach(async () => {
+    await mosq?.stop();
+    mosq = undefined;
+  });
+
+  /** Activations of `size` values: ~10 bytes each as JSON, enough to fill the socket's buffers quickly. */
+  const big = (seq: number, size = 10_000) => ({ seq, t: seq, rank: size, h: Array.from({ length: size }, (_, i) => i / 7) });
+
+  it('bounds what it hands to a broker that stops reading (in flight ≤ maxInFlight, FIFO ≤ queueLimit, the rest dropped and counted); it all flows again when the broker goes on', async () => {
+    mosq = await startMosquitto();
+    const sink = openSink(mosq.url, { maxInFlight: 4, queueLimit: 20 });
+    const events: MqttSinkEvent[] = [];
+    sink.events$.subscribe((e) => events.push(e));
+    await sink.ready;
+    await waitFor(() => sink.stats().published.status === 1, "the first 'online'");
+    mosq.signal('SIGSTOP');
+    const sent = 300;
+    let peakWritable = 0;
+    for (let i = 0; i < sent; i++) {
+      sink.publishActivations(big(i));
+      if (i % 5 === 0) sink.publishFactors(factors(i + 1));
+      peakWritable = Math.max(peakWritable, sink.connection.client!.stream.writableLength);
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5)); // let the socket take what it can
+    }
+    const st = sink.stats();
+    expect(st.inFlight).toBeLessThanOrEqual(4);
+    expect(st.queued).toBeLessThanOrEqual(20);
+    expect(st.retainedPending).toBeLessThanOrEqual(1); // the factors: only the latest waits
+    expect(st.dropped).toBeGreaterThan(0); // how many depends on how much the kernel's socket buffers took before the stall showed
+    const accounted = st.published.activations + st.inFlight + st.queued + st.dropped; // inFlight may hold factors messages too
+    expect(accounted).toBeGreaterThanOrEqual(sent);
+    expect(accounted).toBeLessThanOrEqual(sent + st.inFlight);
+    expect(st.superseded).toBeGreaterThan(0);
+    // What Node holds for the socket is bounded by the window, not by what was offered (300 × ~120 kB).
+    const one = JSON.stringify(big(0)).length;
+    expect(peakWritable).toBeLessThan(6 * one);
+    expect(events.filter((e) => e.type === 'drop').every((e) => (e as { reason: string }).reason === 'queue-full')).toBe(true);
+
+    mosq.signal('SIGCONT');
+    await waitFor(() => sink.stats().queued === 0 && sink.stats().inFlight === 0 && sink.stats().retainedPending === 0, 'the queues to drain', 10_000);
+    const end = sink.stats();
+    expect(end.published.activations + end.dropped).toBe(sent);
+    const late = await subscribe(mosq.url, sink.topics.factors, 5);
+    await waitFor(() => late.messages.length === 1, 'the retained factors');
+    expect(JSON.parse(late.texts(sink.topics.factors)[0]!)).toMatchObject({ seq: 296 }); // the latest one
+  });
+
+  it('counts the QoS 0 messages the socket still held when the link to a stalled broker dropped (link-lost), and goes on after the reconnect', async () => {
+    mosq = await startMosquitto();
+    const port = mosq.port;
+    const sink = openSink(mosq.url, { maxInFlight: 4, queueLimit: 5, broker: { url: mosq.url, reconnectPeriod: 200, reconnectMaxPeriod: 200 } });
+    const events: MqttSinkEvent[] = [];
+    sink.events$.subscribe((e) => events.push(e));
+    await sink.ready;
+    await waitFor(() => sink.stats().published.status === 1, "the first 'online'");
+    mosq.signal('SIGSTOP');
+    for (let i = 0; i < 200 && sink.stats().inFlight < 4; i++) {
+      sink.publishActivations(big(i));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(sink.stats().inFlight).toBe(4);
+    await mosq.kill('SIGKILL');
+    await waitFor(() => events.some((e) => e.type === 'offline'), 'the loss');
+    const lost = events.filter((e) => e.type === 'drop' && e.reason === 'link-lost');
+    expect(lost).toEqual([{ type: 'drop', topic: sink.topics.base, reason: 'link-lost', count: 4, dropped: expect.any(Number) }]);
+    expect(sink.stats().inFlight).toBe(0);
+    mosq = await startMosquitto({ port });
+    await waitFor(() => sink.stats().connects === 2 && sink.stats().queued === 0, 'the reconnect and the queued activations', 5000);
+    sink.publishActivations({ seq: 1, t: 0, rank: 1, h: [1] });
+    await waitFor(() => sink.stats().inFlight === 0 && sink.stats().queued === 0, 'a publish after the reconnect');
   });
 });
