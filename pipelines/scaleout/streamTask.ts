@@ -54,6 +54,8 @@ export interface StreamTaskOptions {
   readonly checkpointEveryMs: number;
   /** Rejected messages and connection trouble, one line each. */
   readonly warn: (message: string) => void;
+  /** 5000 ms. Silence on the frames topic after which the results' status says 'stale' (0: never). */
+  readonly staleAfterMs?: number;
 }
 
 /** What a stream task did while it ran (the `released` log record). */
@@ -88,6 +90,8 @@ export class StreamTask {
   private index: number;
   private releasing: Promise<StreamTaskReport> | undefined;
   private lastWarnAt = -Infinity;
+  private lastFrameAt = performance.now();
+  private staleTimer: ReturnType<typeof setInterval> | undefined;
   private warnedRejects = 0;
   private decodeRejects = 0;
   private readonly t0 = performance.now();
@@ -148,6 +152,17 @@ export class StreamTask {
       running.metrics.subscribe({ error: failed, complete: ended }),
     );
     this.running = running.connect();
+    const staleMs = o.staleAfterMs ?? 5000;
+    if (staleMs > 0) {
+      // A silent device shows as 'stale' on its results' status topic, 'online' again with its next frame.
+      this.staleTimer = setInterval(() => {
+        const silent = performance.now() - this.lastFrameAt;
+        if (silent >= staleMs && this.sink?.currentStatus === 'online') {
+          this.sink.setStatus('stale');
+          o.warn(`stream ${o.stream}: no frames for ${(silent / 1000).toFixed(1)} s; status stale`);
+        }
+      }, Math.min(1000, staleMs));
+    }
     this.saver = setInterval(() => {
       o.publishCheckpoint(this.snapshot(false)).catch((e: Error) => o.warn(`stream ${o.stream}: checkpoint not written: ${e.message}`));
     }, o.checkpointEveryMs);
@@ -158,7 +173,8 @@ export class StreamTask {
     // 3.1.1: a clean=false session lives on after DISCONNECT (MQTT 5 would need a session expiry).
     const conn = new MqttConnection({ ...o.broker, clientId: o.sessionId, clean: false, protocolVersion: 4 });
     this.connection = conn;
-    this.subs.push(conn.messages$.subscribe((m) => this.onMessage(m)));
+    // Before connect(): the persistent session hands its queued frames over right after the CONNACK.
+    this.subs.push(conn.messagesOn(o.framesTopic).subscribe((m) => this.onMessage(m)));
     this.subs.push(conn.events$.subscribe((e) => {
       if (e.type === 'offline' || e.type === 'reconnect') o.warn(`stream ${o.stream}: frames session ${e.type}: ${e.reason}`);
     }));
@@ -183,6 +199,8 @@ export class StreamTask {
       }
       return;
     }
+    this.lastFrameAt = performance.now();
+    if (this.sink?.currentStatus === 'stale') this.sink.setStatus('online');
     for (const f of r.frames) {
       if (f.seq <= this.fedSeq) {
         this.counts.duplicates++;
@@ -209,6 +227,7 @@ export class StreamTask {
   private async doRelease(drainTimeoutMs: number): Promise<StreamTaskReport> {
     const o = this.o;
     if (this.saver) clearInterval(this.saver);
+    if (this.staleTimer) clearInterval(this.staleTimer);
     // DISCONNECT first: nothing arrives (and gets acknowledged) after this, so every frame the
     // broker counts as delivered to this session is in the model before the checkpoint.
     await this.connection?.close().catch(() => undefined);

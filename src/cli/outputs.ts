@@ -24,6 +24,8 @@ export interface OutputRequest {
   metrics$: Observable<MetricsSnapshot>;
   /** The model's activations (codes h), sampled. */
   activations$?: Observable<ActivationsMessage>;
+  /** The stream's state for the status topic: 'stale' while the source is silent, 'online' again when frames come back. */
+  status$?: Observable<'online' | 'stale'>;
   /** A line for the log (stderr). */
   log: (line: string) => void;
   /** ms to wait for the broker at start-up (5000). */
@@ -128,7 +130,7 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
       else if (e.type === 'connect') r.log(`cfstream run: MQTT connected to ${e.url}`);
       else if (e.type === 'drop' || e.type === 'publish-error') r.log(`cfstream run: MQTT ${e.type} on ${e.topic}`);
     });
-    sink.attach({ factors$: retained ? r.factors$.pipe(filter((f) => f.seq > retained.seq)) : r.factors$, metrics$: r.metrics$, ...(r.activations$ ? { activations$: r.activations$ } : {}) });
+    sink.attach({ factors$: retained ? r.factors$.pipe(filter((f) => f.seq > retained.seq)) : r.factors$, metrics$: r.metrics$, ...(r.activations$ ? { activations$: r.activations$ } : {}), ...(r.status$ ? { status$: r.status$ } : {}) });
     r.log(`  MQTT: publishing to ${url} on ${prefix}/${stream}/{info,status,factors,metrics${r.activations$ ? ',activations' : ''}}`);
     let dashboardUrl: string | undefined;
     if (!r.headless && r.outputs?.dashboard?.enabled !== false && wsUrl) {

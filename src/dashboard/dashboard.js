@@ -7,7 +7,7 @@
  * page URL ?ws=ws://127.0.0.1:9001/mqtt&prefix=cfstream&stream=sim
  *     each missing one from /config.json (startDashboard), else ws://<page host>/mqtt, cfstream, sim
  * <prefix>/<stream>/info     → header line (kind, n, d, rate, …)
- * <prefix>/<stream>/status   → device badge online / offline
+ * <prefix>/<stream>/status   → device badge online / stale (the sensor went silent) / offline
  * <prefix>/<stream>/factors  → factor traces or heatmap; error chart (held-out, compressed fit, true)
  * <prefix>/<stream>/metrics  → tiles (frames/s, p99, gaps, rejects, queue); frames/s + p99 chart
  * a payload that fails its check (messages.js) is ignored, counted per topic and shown.
@@ -92,7 +92,7 @@ function fmt(v, digits) {
 const state = {
   config: /** @type {{ wsUrl: string, prefix: string, stream: string } | null} */ (null),
   broker: 'connecting',
-  status: /** @type {'unknown' | 'online' | 'offline'} */ ('unknown'),
+  status: /** @type {'unknown' | 'online' | 'stale' | 'offline'} */ ('unknown'),
   info: /** @type {StreamInfoView | null} */ (null),
   factorsSeen: 0,
   metricsSeen: 0,

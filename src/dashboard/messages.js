@@ -6,7 +6,7 @@
  *
  * ```
  * <prefix>/<stream>/info     StreamInfo JSON           checkInfo
- * <prefix>/<stream>/status   'online' | 'offline'      checkStatus
+ * <prefix>/<stream>/status   'online' | 'stale' | 'offline' checkStatus
  * <prefix>/<stream>/factors  FactorsMessage JSON       checkFactors (+ optional trueError)
  * <prefix>/<stream>/metrics  MetricsSnapshot JSON      checkMetrics
  * ```
@@ -166,11 +166,11 @@ function describe(v) {
 /**
  * Checks a retained status payload.
  * @param {string} text
- * @returns {'online' | 'offline'}
+ * @returns {'online' | 'stale' | 'offline'}
  */
 export function checkStatus(text) {
   const s = text.trim();
-  if (s !== 'online' && s !== 'offline') throw new MalformedError(`status is ${describe(s)}, expected "online" or "offline"`);
+  if (s !== 'online' && s !== 'stale' && s !== 'offline') throw new MalformedError(`status is ${describe(s)}, expected "online", "stale" or "offline"`);
   return s;
 }
 

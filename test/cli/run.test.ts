@@ -173,6 +173,7 @@ describe('cfstream run', () => {
       [[join(root, 'config/default.yaml'), '--source', 'sim:synthetic?q=1'], /unknown parameter "q"/],
       [[join(root, 'config/default.yaml'), '--source', 'sim:synthetic?n=3000'], /stream: does not match the source's header/],
       [['--pacing', 'warp'], /--pacing must be one of/],
+      [[join(root, 'config/default.yaml'), '--source', 'mqtt://127.0.0.1:1/cfstream/dev1', '--broker', 'mqtt://127.0.0.1:1'], /results would be published under cfstream\/, the sensor's own prefix on the same broker/],
     ];
     for (const [args, re] of cases) {
       const r = cli(...args);

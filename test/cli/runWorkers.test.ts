@@ -169,7 +169,7 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     expect(a.err() + b.err()).toMatch(new RegExp(`stream ${names[0]}: rejected \\((decode|length)\\)`));
   }, 120_000);
 
-  it('a kill -9ed worker\'s streams are taken from their last checkpoint, the frames it had taken since counted as lost', async () => {
+  it('a kill -9ed worker\'s streams are taken from their last checkpoint, the frames it had taken since counted as lost; silent devices show as stale', async () => {
     broker = await startMosquitto();
     const pub = await rawPublisher(broker.url);
     clients.push(pub);
@@ -193,8 +193,13 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
       expect(((e.seenAt as number) - killedAt) / 1000).toBeLessThan(10);
     }
     await new Promise((r) => setTimeout(r, 1500));
+    const status = await rawSubscriber(broker.url, 'cfstream/results/+/status');
+    clients.push(status.client);
+    await waitFor(() => status.messages.length >= names.length, 'the retained statuses', 3000);
+    expect(Object.fromEntries(names.map((s) => [s, status.texts(`cfstream/results/${s}/status`)]))).toEqual(Object.fromEntries(names.map((s) => [s, ['online']])));
     await Promise.all(devices.map((d) => d.stop()));
-    await new Promise((r) => setTimeout(r, 1000));
+    // Silent devices: after 5 s the results' status of every stream says so.
+    await waitFor(() => names.every((s) => status.texts(`cfstream/results/${s}/status`).at(-1) === 'stale'), "'stale' on every stream's status", 9000);
     b.child.kill('SIGTERM');
     expect(await b.exit).toBe(0);
     for (const s of ofA) {

@@ -21,6 +21,7 @@ import { fromColumns, unitColumns, type Matrix } from '../../linalg/matrix.js';
 import { choice, num, parseFlags, UsageError } from '../args.js';
 import { fmt, printJson } from '../output.js';
 import { startOutputs } from '../outputs.js';
+import { parseMqttSourceUri } from '../../../devices/mqtt/topics.js';
 import { openSource } from '../sources.js';
 
 const FLAGS = {
@@ -44,6 +45,8 @@ export interface RunSummary {
   /** Frames the device reported lost (e.g. Cyton counter jumps) and its rejected packets. */
   deviceLost: number;
   deviceRejects: number;
+  /** Frames the device adapter dropped because the pipeline did not keep up (its bounded queue was full). */
+  deviceDropped: number;
   reconstructions: number;
   lastFactors: Pick<FactorsMessage, 'seq' | 'framesSeen' | 'error' | 'quality'> | null;
   /** Simulators: matched error of the last W against the true W, both with unit-norm columns. */
@@ -65,8 +68,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   // The source is needed before the full check (its header completes the config).
   let declared: unknown;
+  let declaredMqtt: { broker?: unknown; prefix?: unknown } | undefined;
   try {
-    declared = (parseYaml(text) as { source?: unknown } | null)?.source;
+    const raw = parseYaml(text) as { source?: unknown; outputs?: { mqtt?: { broker?: unknown; prefix?: unknown } } } | null;
+    declared = raw?.source;
+    declaredMqtt = raw?.outputs?.mqtt;
   } catch {
     parsePipelineConfig(text, file); // throws the located ConfigError
   }
@@ -80,6 +86,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (v['worker-id'] !== undefined || v.group !== undefined) throw new UsageError('run: --worker-id and --group need --worker');
   const uri = v.source ?? (typeof declared === 'string' ? declared : undefined);
   if (!uri) throw new UsageError(`run: ${file} names no source; add 'source: sim:synthetic' (or file:…, cyton:…) or pass --source`);
+  // Before the source opens (an MQTT source waits for its header): the full check comes later.
+  const outBroker = v.broker ?? (typeof declaredMqtt?.broker === 'string' ? declaredMqtt.broker : undefined);
+  checkResultsPrefix(uri, outBroker, typeof declaredMqtt?.prefix === 'string' ? declaredMqtt.prefix : 'cfstream');
   const pacing = choice('pacing', v.pacing, ['realtime', 'max'] as const, 'realtime');
   const source = await openSource(uri, { pacing });
   const config = parsePipelineConfig(text, file, { stream: source.info, ...(v.source ? { source: v.source } : {}) });
@@ -90,7 +99,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   // Pipeline counts (detectGaps / validate events) and the device's own, kept apart: a device
   // that reports its gaps also leaves seq jumps a detectGaps stage would count again.
-  const counts = { gaps: 0, rejects: 0, frames: 0, deviceLost: 0, deviceRejects: 0 };
+  const counts = { gaps: 0, rejects: 0, frames: 0, deviceLost: 0, deviceRejects: 0, deviceDropped: 0 };
   const onEvent = (e: PipelineEvent): void => {
     if (e.type === 'gap') counts.gaps += e.lost;
     else if (e.type === 'reject') counts.rejects++;
@@ -105,6 +114,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e.type === 'marker' && e.message) recording?.annotate(e.message);
     if (e.type === 'gap' && e.lost) counts.deviceLost += e.lost;
     else if (e.type === 'reject') counts.deviceRejects++;
+    else if (e.type === 'drop' && e.lost) counts.deviceDropped += e.lost; // summed in the status line, not one line each
     else if (e.message || e.type !== 'gap') process.stderr.write(`cfstream run: device ${e.type}${e.message ? `: ${e.message}` : ''}\n`);
   });
   const recording = await startRecording(v.record !== undefined ? { path: v.record, range: config.outputs?.record?.range } : config.outputs?.record, source.info);
@@ -152,6 +162,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     : undefined;
   const outputs = await startOutputs({
     outputs: config.outputs, brokerFlag: v.broker, headless, info: config.stream, factors$: published, metrics$: running.metrics, activations$,
+    // A silent sensor shows as 'stale' on the results' status topic until its frames come back.
+    ...(source.events$ ? { status$: source.events$.pipe(filter((e) => e.type === 'stale' || e.type === 'fresh'), map((e) => (e.type === 'stale' ? 'stale' as const : 'online' as const))) } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const resumeSeq = Math.max(model?.resume?.lastSeq ?? -1, outputs.retained?.seq ?? -1);
@@ -199,9 +211,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       lastFrames = frames; lastT = s;
       const modelFps = metrics?.framesPerSecond ?? 0; // frames reaching the model (spectra after an stft)
       process.stderr.write(jsonLog
-        ? `${JSON.stringify({ t: Number(s.toFixed(1)), frames, framesPerSecond: fps, modelFramesPerSecond: modelFps, gaps: counts.gaps, rejects: counts.rejects, deviceLost: counts.deviceLost,
+        ? `${JSON.stringify({ t: Number(s.toFixed(1)), frames, framesPerSecond: fps, modelFramesPerSecond: modelFps, gaps: counts.gaps, rejects: counts.rejects, deviceLost: counts.deviceLost, deviceDropped: counts.deviceDropped,
           reconstruction: f ? { index: f.index, seconds: f.seconds, residual: f.error, heldOutError: f.quality?.heldOutError ?? null } : null, errW })}\n`
-        : `[${fmt(s, 1)} s] ${frames} frames (${fmt(fps, 0)}/s in, ${fmt(modelFps, 0)}/s to the model), gaps ${counts.gaps}, rejects ${counts.rejects}${source.events$ ? `, device lost ${counts.deviceLost}` : ''}` +
+        : `[${fmt(s, 1)} s] ${frames} frames (${fmt(fps, 0)}/s in, ${fmt(modelFps, 0)}/s to the model), gaps ${counts.gaps}, rejects ${counts.rejects}${source.events$ ? `, device lost ${counts.deviceLost}` : ''}${counts.deviceDropped ? `, device dropped ${counts.deviceDropped}` : ''}` +
           (f ? ` | factors #${f.index} in ${fmt(f.seconds, 2)} s${f.quality ? `, held-out error ${fmt(f.quality.heldOutError, 3)}` : ''}${errW !== null ? `, true errW ${fmt(errW, 3)}` : ''}` : ' | no factors yet') + '\n');
     }, intervalMs);
     const timer = duration > 0 ? setTimeout(() => stop('duration'), duration * 1000) : undefined;
@@ -220,15 +232,32 @@ export async function runCommand(argv: string[]): Promise<number> {
   const f = last as FactorsMessage | null;
   const summary: RunSummary = {
     source: uri, seconds, frames: counts.frames, framesPerSecond: counts.frames / seconds, gaps: counts.gaps, rejects: counts.rejects,
-    deviceLost: counts.deviceLost, deviceRejects: counts.deviceRejects, reconstructions, lastFactors: f ? { seq: f.seq, framesSeen: f.framesSeen, error: f.error, quality: f.quality } : null,
+    deviceLost: counts.deviceLost, deviceRejects: counts.deviceRejects, deviceDropped: counts.deviceDropped, reconstructions, lastFactors: f ? { seq: f.seq, framesSeen: f.framesSeen, error: f.error, quality: f.quality } : null,
     errW: f ? truthError(f) : null, stoppedBy: stopReason,
   };
   if (v.json) printJson(summary);
   else {
     process.stderr.write(`cfstream run: stopped (${stopReason}) after ${fmt(seconds, 1)} s: ${summary.frames} frames, ${reconstructions} reconstructions, gaps ${counts.gaps}, rejects ${counts.rejects}` +
-      `${summary.errW !== null ? `, true errW ${fmt(summary.errW, 3)}` : ''}\n`);
+      `${counts.deviceDropped ? `, device dropped ${counts.deviceDropped}` : ''}${summary.errW !== null ? `, true errW ${fmt(summary.errW, 3)}` : ''}\n`);
   }
   return 0;
+}
+
+/** Refuses results that would land on an MQTT sensor's own topics (its retained info would be overwritten by the results' info). */
+function checkResultsPrefix(source: string, broker: string | undefined, prefix: string): void {
+  if (!broker || broker === 'none' || broker === 'embedded' || !/^(mqtts?|wss?):\/\//.test(source)) return;
+  let same = false;
+  let sourcePrefix = '';
+  try {
+    const s = parseMqttSourceUri(source);
+    sourcePrefix = s.base.slice(0, s.base.lastIndexOf('/'));
+    same = new URL(s.url).host === new URL(broker).host;
+  } catch {
+    return; // openSource already checked the URI; an odd broker URL fails at connect with its own message
+  }
+  if (same && sourcePrefix === prefix) {
+    throw new UsageError(`run: the results would be published under ${prefix}/, the sensor's own prefix on the same broker, and overwrite its retained info; set outputs.mqtt.prefix (e.g. ${prefix}/results)`);
+  }
 }
 
 /** The model's codes of its last block (a copy), or null while it buffers its warm-start frames. */
