@@ -327,6 +327,21 @@ export function spawnChild(): ChildProcess {
   return spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
+/**
+ * The devices' 'done' message, which they send when every publish settled; a broker that stops
+ * acknowledging must not hang the bench, so it gives up 60 s after the run should have ended.
+ * @internal shared with loadWorkers.ts
+ */
+export async function devicesDone(doneMsg: Promise<Extract<FromChild, { type: 'done' }>>, seconds: number): Promise<Extract<FromChild, { type: 'done' }>> {
+  let stuck: NodeJS.Timeout | undefined;
+  const limit = (seconds + 60) * 1000;
+  try {
+    return await Promise.race([doneMsg, new Promise<never>((_, reject) => (stuck = setTimeout(() => reject(new Error(`${OWNER}: the devices did not finish publishing within ${limit / 1000} s`)), limit)))]);
+  } finally {
+    clearTimeout(stuck);
+  }
+}
+
 /** Waits for the first message of `type` from a child (rejects on an 'error' message or an early exit). */
 /** @internal */
 export function expectFromChild<K extends FromChild['type']>(child: ChildProcess, type: K): Promise<Extract<FromChild, { type: K }>> {
@@ -891,15 +906,7 @@ export async function benchLoad(options: BenchLoadOptions = {}): Promise<BenchLo
     }, o.windowSeconds * 1000);
     closers.push(async () => clearInterval(windowTimer));
 
-    let done: Extract<FromChild, { type: 'done' }>;
-    let stuck: NodeJS.Timeout | undefined;
-    try {
-      // The devices report when every publish settled; a broker that stops acknowledging must not hang the bench.
-      const limit = (o.seconds + 60) * 1000;
-      done = await Promise.race([doneMsg, new Promise<never>((_, reject) => (stuck = setTimeout(() => reject(new Error(`${OWNER}: the devices did not finish publishing within ${limit / 1000} s`)), limit)))]);
-    } finally {
-      clearTimeout(stuck);
-    }
+    const done = await devicesDone(doneMsg, o.seconds);
     const stoppedAt = wallMs();
     const published = done.stats.reduce((a, s) => a + s.published, 0);
     const accounted = (): number => rec.pipes.reduce((a, p) => a + p.received + p.lostInGaps, 0);

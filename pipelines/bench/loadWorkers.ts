@@ -13,7 +13,7 @@ import { stringify as toYaml } from 'yaml';
 import { MqttConnection, type MqttMessage } from '../../devices/mqtt/client.js';
 import { ownerOf } from '../scaleout/assign.js';
 import {
-  expectFromChild, machineCpuSeconds, median, openBroker, OWNER, percentile, percentiles, PREFIX, procCpuSeconds, procRssMB, send, spawnChild,
+  devicesDone, expectFromChild, machineCpuSeconds, median, openBroker, OWNER, percentile, percentiles, PREFIX, procCpuSeconds, procRssMB, send, spawnChild,
   stopChild, wallMs, type BenchLoadResolvedOptions, type BenchLoadResult, type FromChild, type Percentiles,
 } from './load.js';
 
@@ -606,14 +606,7 @@ export async function benchLoadWorkers(options: BenchLoadResolvedOptions, onProg
       onProgress?.(Math.min(1, (w.start + w.seconds) / o.seconds));
     }, o.windowSeconds * 1000);
     closers.push(async () => clearInterval(windowTimer));
-    let done: Extract<FromChild, { type: 'done' }>;
-    let stuck: NodeJS.Timeout | undefined;
-    try {
-      const limit = (o.seconds + 60) * 1000;
-      done = await Promise.race([doneMsg, new Promise<never>((_, reject) => (stuck = setTimeout(() => reject(new Error(`${OWNER}: the devices did not finish publishing within ${limit / 1000} s`)), limit)))]);
-    } finally {
-      clearTimeout(stuck);
-    }
+    const done = await devicesDone(doneMsg, o.seconds);
 
     // 5. Drain: until every stream's metrics account for what was published, or no progress for drainMs (≥ 2.5 metrics periods).
     const stoppedAt = wallMs();

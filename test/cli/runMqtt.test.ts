@@ -3,21 +3,13 @@
  * mosquitto the test starts; retained info/status/factors with the documented shapes; the will
  * marks the stream offline after kill -9; an unreachable broker fails at start-up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cli } from './spawn.js';
 import { describeMosquitto, freePort, rawSubscriber, startMosquitto, waitFor, type Mosquitto, type RawSubscriber } from '../devices/mqtt/helpers.js';
 
-const root = join(import.meta.dirname, '..', '..');
 
-function run(...args: string[]): { child: ChildProcess; err: () => string; out: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(root, 'src/cli/cfstream.js'), 'run', ...args], { cwd: root });
-  let err = '', out = '';
-  child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-  child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, err: () => err, out: () => out, exit };
-}
+const run = (...args: string[]) => cli('run', ...args);
 
 /** The retained messages a late subscriber gets, checked against ARCHITECTURE.md's shapes. */
 function checkShapes(sub: RawSubscriber): void {

@@ -21,26 +21,16 @@
  * sensor already saw acknowledged, so no client can recover it; a SIGTERM saves first. See the
  * last (mosquitto-only) test, which shows the window with a database large enough to make it wide.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cli, type CliProcess } from './spawn.js';
 import { describeMosquitto, rawSubscriber, sleep, startMosquitto, waitFor, type Mosquitto, type RawSubscriber } from '../devices/mqtt/helpers.js';
 
-const root = join(import.meta.dirname, '..', '..');
 
-interface Proc { child: ChildProcess; err: () => string; out: () => string; exit: Promise<number | null> }
-
-function cli(...args: string[]): Proc {
-  const child = spawn(process.execPath, [join(root, 'src/cli/cfstream.js'), ...args], { cwd: root });
-  let err = '', out = '';
-  child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-  child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, err: () => err, out: () => out, exit };
-}
+type Proc = CliProcess;
 
 /** The frames count of the run's latest status line. */
 function framesSoFar(p: Proc): number {
