@@ -21,9 +21,9 @@ import { Subject, map, type Subscription } from 'rxjs';
 import { MqttConnection, type MqttClientOptions, type MqttMessage } from '../../devices/mqtt/client.js';
 import { decodeSensorPayload } from '../../devices/mqtt/sensor.js';
 import { OnlineNMF } from '../../src/factorize/online/nmf.js';
-import type { Frame, StreamInfo } from '../../src/frames/index.js';
+import { frameLength, type Frame, type StreamInfo } from '../../src/frames/index.js';
 import { buildPipeline, onlineNmfModelSpec } from '../builder.js';
-import type { PipelineConfig, StageOf } from '../config.js';
+import { pipelineFlows, type PipelineConfig, type StageOf } from '../config.js';
 import type { PipelineEvent } from '../events.js';
 import { MqttSink } from '../sinks/mqtt.js';
 import type { FactorsMessage, ModelUpdate } from '../types.js';
@@ -54,6 +54,8 @@ export interface StreamTaskOptions {
   readonly checkpointEveryMs: number;
   /** Rejected messages and connection trouble, one line each. */
   readonly warn: (message: string) => void;
+  /** 10000 frames. A seq further back than this below the last one fed is a device restart (its seq began again), not a redelivered duplicate. */
+  readonly restartBelowFrames?: number;
   /** 5000 ms. Silence on the frames topic after which the results' status says 'stale' (0: never). */
   readonly staleAfterMs?: number;
 }
@@ -68,6 +70,8 @@ export interface StreamTaskReport {
   readonly frames: number;
   /** Frames skipped because the model already had them (redelivered at or below the checkpoint). */
   readonly duplicates: number;
+  /** Times the device's seq started again (a reboot): counting restarted from its new seq. */
+  readonly restarts: number;
   /** Seq numbers missing between frames fed (lost before they reached this worker). */
   readonly gaps: number;
   /** Messages that did not decode (each also warned about). */
@@ -86,7 +90,7 @@ export class StreamTask {
   private fedSeq: number;
   private modelSeq: number;
   private firstSeq = -1;
-  private counts = { frames: 0, duplicates: 0, gaps: 0, rejects: 0, reconstructions: 0 };
+  private counts = { frames: 0, duplicates: 0, restarts: 0, gaps: 0, rejects: 0, reconstructions: 0 };
   private index: number;
   private releasing: Promise<StreamTaskReport> | undefined;
   private lastWarnAt = -Infinity;
@@ -113,10 +117,24 @@ export class StreamTask {
   static async start(o: StreamTaskOptions): Promise<StreamTask> {
     const stage = o.config.stages.find((st): st is StageOf<'onlineNmf'> => st.type === 'onlineNmf');
     if (!stage) throw new Error(`stream ${o.stream}: the config has no onlineNmf stage (a worker hands streams over by the online NMF model's checkpoint)`);
-    const model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
-    if (o.checkpoint?.model) model.restore(o.checkpoint.model);
-    const task = new StreamTask(o, model);
-    await o.publishCheckpoint(task.snapshot(false, o.checkpoint?.model ?? null));
+    let model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
+    let checkpoint = o.checkpoint;
+    if (checkpoint?.model) {
+      try {
+        // The model's frame length is what reaches the stage: the stream's after any compress, less the held-out rows.
+        const at = pipelineFlows(o.config).flows[o.config.stages.indexOf(stage)]!;
+        const d = frameLength(at.info) - (stage.holdoutRows ?? 0);
+        if (checkpoint.model.d !== d) throw new Error(`its frames have length ${checkpoint.model.d}, this stream's model takes ${d}`);
+        model.restore(checkpoint.model);
+      } catch (e) {
+        // E.g. the device now sends another frame length: its old model cannot take the new frames.
+        o.warn(`stream ${o.stream}: the checkpoint's model does not fit this config and header (${(e as Error).message}); starting a new model`);
+        model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
+        checkpoint = { ...checkpoint, model: null };
+      }
+    }
+    const task = new StreamTask({ ...o, checkpoint }, model);
+    await o.publishCheckpoint(task.snapshot(false, checkpoint?.model ?? null));
     task.run();
     await task.connect();
     return task;
@@ -202,6 +220,12 @@ export class StreamTask {
     this.lastFrameAt = performance.now();
     if (this.sink?.currentStatus === 'stale') this.sink.setStatus('online');
     for (const f of r.frames) {
+      if (f.seq <= this.fedSeq && this.fedSeq - f.seq > (this.o.restartBelowFrames ?? 10_000)) {
+        // Redelivery only ever goes back by what was in flight; this far back the device began again.
+        this.counts.restarts++;
+        this.o.warn(`stream ${this.o.stream}: seq went back from ${this.fedSeq} to ${f.seq}: the device restarted; continuing from ${f.seq}`);
+        this.fedSeq = f.seq - 1;
+      }
       if (f.seq <= this.fedSeq) {
         this.counts.duplicates++;
         continue;

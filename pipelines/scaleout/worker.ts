@@ -59,7 +59,7 @@ export type WorkerEvent =
   | { readonly event: 'joined'; readonly worker: string; readonly group: string }
   | { readonly event: 'members'; readonly members: readonly string[] }
   | { readonly event: 'acquired'; readonly stream: string; readonly fromSeq: number; readonly index: number; readonly restored: boolean; readonly previousOwner: string | null; readonly waitedMs: number; readonly forced: boolean }
-  | ({ readonly event: 'released'; readonly reason: 'rebalance' | 'stop' | 'stream gone' } & StreamTaskReport)
+  | ({ readonly event: 'released'; readonly reason: 'rebalance' | 'stop' | 'stream gone' | 'header changed' } & StreamTaskReport)
   | { readonly event: 'warning'; readonly message: string }
   | { readonly event: 'left'; readonly worker: string };
 
@@ -187,8 +187,13 @@ export class Worker {
           const info = decodeStreamInfo(m.payload, `stream info on ${m.topic}`);
           if (topicSegment(info.id) !== stream) throw new Error(`stream info on ${m.topic} names stream ${JSON.stringify(info.id)}, not ${stream}`);
           const prev = this.streams.get(stream);
-          if (prev && JSON.stringify(prev) !== JSON.stringify(info)) this.refused.delete(stream);
+          const changed = prev !== undefined && JSON.stringify(prev) !== JSON.stringify(info);
           this.streams.set(stream, info);
+          if (changed) {
+            this.refused.delete(stream);
+            // The running pipeline was built for the old header: restart it on the new one.
+            if (this.slots.get(stream)?.state === 'running') void this.release(stream, 'header changed');
+          }
         } catch (e) {
           this.warn((e as Error).message);
           return;
@@ -270,7 +275,7 @@ export class Worker {
     this.scheduleRebalance();
   }
 
-  private async release(stream: string, reason: 'rebalance' | 'stop' | 'stream gone'): Promise<void> {
+  private async release(stream: string, reason: 'rebalance' | 'stop' | 'stream gone' | 'header changed'): Promise<void> {
     const slot = this.slots.get(stream);
     if (!slot || slot.state !== 'running') return;
     this.slots.set(stream, { state: 'releasing' });
