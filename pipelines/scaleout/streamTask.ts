@@ -248,6 +248,29 @@ export class StreamTask {
     return (this.releasing ??= this.doRelease(drainTimeoutMs));
   }
 
+  /** Stops at once without a checkpoint: another worker has claimed the stream (fencing). Idempotent with release(). */
+  abort(): Promise<StreamTaskReport> {
+    return (this.releasing ??= this.doAbort());
+  }
+
+  private async doAbort(): Promise<StreamTaskReport> {
+    if (this.saver) clearInterval(this.saver);
+    if (this.staleTimer) clearInterval(this.staleTimer);
+    // Forced: no reconnect may take the session back from the new owner.
+    await this.connection?.close(true).catch(() => undefined);
+    for (const s of this.subs) s.unsubscribe();
+    this.running?.unsubscribe();
+    await this.sink?.close().catch(() => undefined);
+    return this.report();
+  }
+
+  private report(): StreamTaskReport {
+    return {
+      stream: this.o.stream, firstSeq: this.firstSeq, lastSeq: this.firstSeq < 0 ? -1 : this.fedSeq, ...this.counts, index: this.index,
+      seconds: (performance.now() - this.t0) / 1000,
+    };
+  }
+
   private async doRelease(drainTimeoutMs: number): Promise<StreamTaskReport> {
     const o = this.o;
     if (this.saver) clearInterval(this.saver);
@@ -264,9 +287,6 @@ export class StreamTask {
     // The results go 'offline' before the next owner can claim the stream and say 'online'.
     await this.sink?.close().catch(() => undefined);
     await o.publishCheckpoint(this.snapshot(true));
-    return {
-      stream: o.stream, firstSeq: this.firstSeq, lastSeq: this.firstSeq < 0 ? -1 : this.fedSeq, ...this.counts, index: this.index,
-      seconds: (performance.now() - this.t0) / 1000,
-    };
+    return this.report();
   }
 }

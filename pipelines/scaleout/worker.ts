@@ -3,7 +3,8 @@
  * MQTT broker, each stream run by exactly one of them.
  *
  * ```
- * <coord>/members/<worker>       retained {id, pid, host, since}; will: empty retained (a crash clears it)
+ * <coord>/members/<worker>       retained {id, pid, host, since}; a clean stop clears it (empty);
+ *                                the will (a crash, a lost link) replaces it with {id, gone: true}
  * <coord>/checkpoints/<stream>   retained StreamCheckpoint (checkpoint.ts): the model and the lock
  * <prefix>/+/info                retained StreamInfo of each device stream (the streams to run)
  *
@@ -16,6 +17,14 @@
  * No coordinator and no consensus: every worker derives the same assignment from the same
  * retained records, and the checkpoint's owner/released fields keep two workers off one stream
  * while their views of the member list briefly differ.
+ *
+ * A member that disappears counts as alive for `memberGraceMs` more: a broker restart publishes
+ * every worker's will and drops every connection, and the workers re-announce themselves when they
+ * reconnect; without the grace the first one back would take everybody's streams. After a
+ * reconnect the member list is rebuilt from the retained records (so a worker that died while the
+ * broker was away does not stay a member forever). Fencing: a worker that sees another claim a
+ * stream it runs (a checkpoint naming another owner, not released) stops that stream at once,
+ * without writing a checkpoint, so two workers never keep feeding one stream's session.
  */
 import { hostname } from 'node:os';
 import type { Subscription } from 'rxjs';
@@ -50,6 +59,8 @@ export interface WorkerOptions {
   settleMs?: number;
   /** 30000 ms. How long to wait for a live owner to release a stream before taking it anyway. */
   takeoverTimeoutMs?: number;
+  /** 5000 ms. How long a worker whose member record vanished still counts as alive (module header): a crashed worker's streams move after this. */
+  memberGraceMs?: number;
   /** What happened (one record per event); default: nothing. */
   log?: (event: WorkerEvent) => void;
 }
@@ -59,13 +70,13 @@ export type WorkerEvent =
   | { readonly event: 'joined'; readonly worker: string; readonly group: string }
   | { readonly event: 'members'; readonly members: readonly string[] }
   | { readonly event: 'acquired'; readonly stream: string; readonly fromSeq: number; readonly index: number; readonly restored: boolean; readonly previousOwner: string | null; readonly waitedMs: number; readonly forced: boolean }
-  | ({ readonly event: 'released'; readonly reason: 'rebalance' | 'stop' | 'stream gone' | 'header changed' } & StreamTaskReport)
+  | ({ readonly event: 'released'; readonly reason: 'rebalance' | 'stop' | 'stream gone' | 'header changed' | 'fenced' } & StreamTaskReport)
   | { readonly event: 'warning'; readonly message: string }
   | { readonly event: 'left'; readonly worker: string };
 
 /** The documented defaults of `WorkerOptions` (id, coordinationPrefix depend on the host and group). */
 export const DEFAULT_WORKER_OPTIONS = Object.freeze({
-  group: 'default', devicePrefix: 'cfstream', resultsPrefix: 'cfstream/results', checkpointEveryMs: 5000, settleMs: 1000, takeoverTimeoutMs: 30_000,
+  group: 'default', devicePrefix: 'cfstream', resultsPrefix: 'cfstream/results', checkpointEveryMs: 5000, settleMs: 1000, takeoverTimeoutMs: 30_000, memberGraceMs: 5000,
 });
 
 type Slot = { state: 'acquiring' } | { state: 'running'; task: StreamTask } | { state: 'releasing' };
@@ -77,6 +88,9 @@ export class Worker {
   private readonly o: Required<Omit<WorkerOptions, 'log'>> & Pick<WorkerOptions, 'log'>;
   private readonly control: MqttConnection;
   private readonly members = new Set<string>();
+  /** Members whose record vanished, and when: alive for memberGraceMs more. */
+  private readonly goneAt = new Map<string, number>();
+  private connects = 0;
   private readonly streams = new Map<string, StreamInfo>();
   private readonly checkpoints = new Map<string, StreamCheckpoint>();
   private readonly slots = new Map<string, Slot>();
@@ -98,14 +112,14 @@ export class Worker {
     checkTopicPart('Worker', 'resultsPrefix', o.resultsPrefix, true);
     checkTopicPart('Worker', 'coordinationPrefix', o.coordinationPrefix, true);
     if (o.resultsPrefix === o.devicePrefix) throw new InvalidOptionError('Worker', 'resultsPrefix', `a prefix other than the devices' (${o.devicePrefix}): results would overwrite the devices' retained info`, o.resultsPrefix);
-    for (const k of ['checkpointEveryMs', 'settleMs', 'takeoverTimeoutMs'] as const) {
+    for (const k of ['checkpointEveryMs', 'settleMs', 'takeoverTimeoutMs', 'memberGraceMs'] as const) {
       if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] < (k === 'checkpointEveryMs' ? 100 : 0)) throw new InvalidOptionError('Worker', k, k === 'checkpointEveryMs' ? 'a number of ms ≥ 100' : 'a number of ms ≥ 0', o[k]);
     }
     this.o = o;
     this.id = o.id;
     this.control = new MqttConnection({
       ...o.broker, clientId: `cfstream-${o.group}-w-${o.id}`.slice(0, 200), clean: true,
-      will: { topic: this.memberTopic(o.id), payload: '', retain: true, qos: 1 },
+      will: { topic: this.memberTopic(o.id), payload: JSON.stringify({ id: o.id, gone: true }), retain: true, qos: 1 },
     });
   }
 
@@ -136,8 +150,14 @@ export class Worker {
     this.subs.push(this.control.messages$.subscribe((m) => this.onMessage(m)));
     this.subs.push(this.control.events$.subscribe((e) => {
       if (e.type === 'offline' || e.type === 'reconnect') this.warn(`control connection ${e.type}: ${e.reason}`);
-      // The will may have cleared our record while the link was down: say we are here again.
-      if (e.type === 'connect' && this.settled && !this.stopping) void this.announce().catch(() => undefined);
+      if (e.type === 'connect' && ++this.connects > 1 && !this.stopping) {
+        // Back after a lost link: the retained records (delivered again now) are the truth; who
+        // does not re-announce within the grace is gone. Our own record may have been cleared by
+        // our will: say we are here again.
+        for (const id of this.members) if (id !== this.id) this.memberGone(id);
+        this.members.clear();
+        void this.announce().catch(() => undefined);
+      }
     }));
     await this.control.connect();
     await this.control.subscribe([`${o.coordinationPrefix}/members/+`, `${o.coordinationPrefix}/checkpoints/+`, `${o.devicePrefix}/+/info`], 1);
@@ -158,8 +178,24 @@ export class Worker {
     if (m.topic.startsWith(`${coord}members/`)) {
       const id = m.topic.slice(`${coord}members/`.length);
       const had = this.members.has(id);
-      if (m.payload.length === 0) this.members.delete(id);
-      else this.members.add(id);
+      const record = m.payload.length === 0 ? 'cleared' : memberRecord(m.payload, id);
+      if (record === 'invalid') {
+        // A phantom member would be assigned streams that nobody runs.
+        this.warn(`member record ${m.topic} ignored: not {"id": "${id}", ...} JSON`);
+        return;
+      }
+      if (record === 'cleared') {
+        // A clean stop: its streams were released first, nothing to wait for.
+        this.members.delete(id);
+        this.goneAt.delete(id);
+      } else if (record === 'gone') {
+        // Its will: crashed, or only cut off (a broker restart); alive for the grace period.
+        if (had && id !== this.id) this.memberGone(id);
+        this.members.delete(id);
+      } else {
+        this.members.add(id);
+        this.goneAt.delete(id);
+      }
       if (had !== this.members.has(id)) {
         this.log({ event: 'members', members: [...this.members].sort() });
         this.scheduleRebalance();
@@ -172,6 +208,8 @@ export class Worker {
         const c = decodeCheckpoint(m.payload, m.topic);
         if (c) this.checkpoints.set(stream, c);
         else this.checkpoints.delete(stream);
+        const slot = this.slots.get(stream);
+        if (c && c.owner !== this.id && !c.released && slot?.state === 'running') this.fence(stream, slot.task, c.owner);
       } catch (e) {
         this.warn((e as Error).message);
       }
@@ -209,8 +247,22 @@ export class Worker {
     this.rebalanceTimer = setTimeout(() => { this.rebalanceTimer = undefined; this.rebalance(); }, 50);
   }
 
+  private memberGone(id: string): void {
+    if (this.goneAt.has(id)) return;
+    this.goneAt.set(id, performance.now());
+    // When its grace runs out, its streams are redistributed.
+    setTimeout(() => this.scheduleRebalance(), this.o.memberGraceMs + 10).unref();
+  }
+
+  /** Members, this worker, and vanished members still within their grace. */
   private live(): Set<string> {
-    return new Set([...this.members, this.id]);
+    const now = performance.now();
+    const out = new Set([...this.members, this.id]);
+    for (const [id, t] of this.goneAt) {
+      if (now - t < this.o.memberGraceMs) out.add(id);
+      else this.goneAt.delete(id);
+    }
+    return out;
   }
 
   private rebalance(): void {
@@ -238,7 +290,7 @@ export class Worker {
         return;
       }
       const c = this.checkpoints.get(stream);
-      if (!c || c.released || c.owner === this.id || !this.members.has(c.owner)) break;
+      if (!c || c.released || c.owner === this.id || !this.live().has(c.owner)) break;
       if (performance.now() - t0 > o.takeoverTimeoutMs) {
         forced = true;
         this.warn(`stream ${stream}: ${c.owner} did not release it within ${o.takeoverTimeoutMs} ms; taking it from its last checkpoint`);
@@ -275,6 +327,17 @@ export class Worker {
     this.scheduleRebalance();
   }
 
+  /** Another worker claimed a stream this one runs: stop it now, leaving the checkpoint to the new owner. */
+  private fence(stream: string, task: StreamTask, by: string): void {
+    this.slots.set(stream, { state: 'releasing' });
+    this.warn(`stream ${stream}: ${by} claimed it; stopping it here without a checkpoint`);
+    void task.abort().then((report) => this.log({ event: 'released', reason: 'fenced', ...report }), (e: Error) => this.warn(`stream ${stream}: stopping failed: ${e.message}`))
+      .finally(() => {
+        this.slots.delete(stream);
+        if (!this.stopping) this.scheduleRebalance();
+      });
+  }
+
   private async release(stream: string, reason: 'rebalance' | 'stop' | 'stream gone' | 'header changed'): Promise<void> {
     const slot = this.slots.get(stream);
     if (!slot || slot.state !== 'running') return;
@@ -306,4 +369,16 @@ export class Worker {
     await this.control.close();
     this.log({ event: 'left', worker: this.id });
   }
+}
+
+/** What a member record says: here, gone (its will), or nothing usable (not JSON naming this member). */
+function memberRecord(payload: Buffer, id: string): 'here' | 'gone' | 'invalid' {
+  let r: unknown;
+  try {
+    r = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return 'invalid';
+  }
+  if (typeof r !== 'object' || r === null || (r as { id?: unknown }).id !== id) return 'invalid';
+  return (r as { gone?: unknown }).gone === true ? 'gone' : 'here';
 }

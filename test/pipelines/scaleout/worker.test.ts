@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { Worker, type WorkerOptions } from '../../../pipelines/scaleout/worker.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBroker, type EmbeddedBroker } from '../../../devices/mqtt/broker.js';
+import { ownerOf } from '../../../pipelines/scaleout/assign.js';
+import { encodeCheckpoint, type StreamCheckpoint } from '../../../pipelines/scaleout/checkpoint.js';
+import { Worker, type WorkerEvent, type WorkerOptions } from '../../../pipelines/scaleout/worker.js';
+import type { StreamInfo } from '../../../src/frames/index.js';
+import { rawPublisher, rawSubscriber, sleep, waitFor } from '../../devices/mqtt/helpers.js';
 import { parsePipelineConfig } from '../../../pipelines/config.js';
 import { InvalidOptionError } from '../../../src/errors.js';
 
@@ -24,4 +29,70 @@ describe('Worker options', () => {
     expect(() => new Worker({ ...base, ...over })).toThrow(InvalidOptionError);
     expect(() => new Worker({ ...base, ...over })).toThrow(message);
   });
+});
+
+describe('Worker membership and fencing (embedded broker)', () => {
+  let broker: EmbeddedBroker | undefined;
+  const workers: Worker[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await w.stop();
+    await broker?.close();
+    broker = undefined;
+  });
+
+  const streams = ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7'];
+  const info = (id: string): StreamInfo => ({ id, kind: 'compressed', n: 16, rate: 250, projection: { ensemble: 'sparse-binary', n: 16, d: 6, p: 2, seed: 1 } });
+
+  async function setUp(records: Record<string, string>) {
+    broker = await startBroker({ port: 0, wsPort: false });
+    const pub = await rawPublisher(broker.url);
+    for (const s of streams) await pub.publishAsync(`cfstream/${s}/info`, JSON.stringify(info(s)), { qos: 1, retain: true });
+    for (const [topic, payload] of Object.entries(records)) await pub.publishAsync(topic, payload, { qos: 1, retain: true });
+    const events: WorkerEvent[] = [];
+    const configFor: WorkerOptions['configFor'] = (i) => parsePipelineConfig({ version: 1, stages: [{ type: 'batch', maxBatch: 16, maxWaitMs: 20 }, { type: 'onlineNmf', rank: 2 }] }, 'test', { stream: i });
+    const a = new Worker({ ...base, configFor, id: 'a', broker: { url: broker.url, protocolVersion: 4 }, settleMs: 100, memberGraceMs: 600, log: (e) => events.push(e) });
+    workers.push(a);
+    await a.start();
+    return { a, pub, events };
+  }
+
+  it("a vanished member's streams wait for its grace, then move", async () => {
+    const ghosts = streams.filter((s) => ownerOf(s, ['a', 'ghost']) === 'ghost');
+    expect(ghosts.length).toBeGreaterThan(0);
+    const { a, pub } = await setUp({ 'cfstream-workers/default/members/ghost': JSON.stringify({ id: 'ghost' }) });
+    const mine = streams.filter((s) => !ghosts.includes(s));
+    await waitFor(() => a.owned().length === mine.length, "a's share", 5000);
+    expect(a.owned()).toEqual(mine);
+    await pub.publishAsync('cfstream-workers/default/members/ghost', JSON.stringify({ id: 'ghost', gone: true }), { qos: 1, retain: true });
+    const gone = performance.now();
+    await sleep(300);
+    expect(a.owned()).toEqual(mine); // still within the grace: a broker restart looks like this too
+    await waitFor(() => a.owned().length === streams.length, "the ghost's streams", 5000);
+    expect(performance.now() - gone).toBeGreaterThanOrEqual(600);
+    await pub.endAsync();
+  }, 20_000);
+
+  it('a malformed member record is ignored with a warning, not made a member that owns streams', async () => {
+    const { a, pub, events } = await setUp({ 'cfstream-workers/default/members/phantom': 'not json', 'cfstream-workers/default/members/impostor': JSON.stringify({ id: 'someone-else' }) });
+    await waitFor(() => a.owned().length === streams.length, 'every stream', 5000);
+    const warnings = events.flatMap((e) => (e.event === 'warning' ? [e.message] : []));
+    expect(warnings.some((m) => /members\/phantom ignored/.test(m))).toBe(true);
+    expect(warnings.some((m) => /members\/impostor ignored/.test(m))).toBe(true);
+    await pub.endAsync();
+  }, 20_000);
+
+  it('a worker that sees another claim a stream it runs stops it without a checkpoint (fencing)', async () => {
+    const { a, pub, events } = await setUp({});
+    await waitFor(() => a.owned().length === streams.length, 'every stream', 5000);
+    const sub = await rawSubscriber(broker!.url, 'cfstream-workers/default/checkpoints/s3');
+    const claim = encodeCheckpoint({ stream: 's3', owner: 'intruder', released: false, lastSeq: -1, index: 0, model: null });
+    await pub.publishAsync('cfstream-workers/default/checkpoints/s3', claim, { qos: 1, retain: true });
+    await waitFor(() => events.some((e) => e.event === 'released' && e.reason === 'fenced' && e.stream === 's3'), "s3 'fenced'", 5000);
+    // The fenced task wrote nothing after the claim; the intruder is no member, so a takes s3 back with a fresh claim.
+    const afterClaim = sub.messages.slice(sub.messages.findIndex((m) => m.payload.toString() === claim) + 1).map((m) => JSON.parse(m.payload.toString()) as StreamCheckpoint);
+    expect(afterClaim.every((c) => c.owner === 'a' && c.released === false)).toBe(true);
+    await waitFor(() => events.filter((e) => e.event === 'acquired' && e.stream === 's3').length === 2, 's3 taken back', 5000);
+    await sub.end();
+    await pub.endAsync();
+  }, 20_000);
 });
