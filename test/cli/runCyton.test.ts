@@ -3,10 +3,11 @@
  * command's `cyton:` source on the other, through the EEG spectrogram config.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { VirtualCyton } from '../../simulators/virtualCyton.js';
-import { describeWithSocat, PtyPair } from '../devices/serial/ptyPair.js';
+import { describeWithSocat, PtyPair, until } from '../devices/serial/ptyPair.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -35,7 +36,44 @@ describeWithSocat('cfstream run with a cyton: source', () => {
     expect(s.deviceLost).toBeGreaterThanOrEqual(Math.floor(s.frames / 100) - 1);
     expect(s.deviceLost).toBeLessThanOrEqual(Math.ceil(s.frames / 99) + 1);
     expect(s.gaps).toBe(0); // no detectGaps stage in this config: nothing counted twice
+    expect(s.deviceDisconnects).toBe(0);
     expect(s.rejects).toBe(0);
     expect(err).toMatch(/source: OpenBCI Cyton on .*host \(8 channels at 250 Hz/);
   }, 20_000);
+
+  it('survives an unplug and replug mid-run: reconnects, the model keeps learning, the run ends cleanly', async () => {
+    pty = new PtyPair();
+    await pty.start();
+    board = await VirtualCyton.start({ path: pty.board });
+    // The EEG config, warm-started after 8 spectra (2 s) and reconstructing every second, so factors come before the unplug and after the replug.
+    const config = join(pty.dir, 'eeg.yaml');
+    writeFileSync(config, readFileSync(join(root, 'config/eeg-spectrogram.yaml'), 'utf8').replace(/warmStartFrames: \d+/, 'warmStartFrames: 8').replace(/everyMs: 5000/, 'everyMs: 1000'));
+    const child = spawn(process.execPath, [join(root, 'src/cli/cfstream.js'), 'run', config, '--source', `cyton:${pty.host}`, '--duration', '9', '--json'], { cwd: root });
+    let out = '', err = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await until(() => /device connect/.test(err), 10_000, 'the board to connect');
+    const connectedAt = performance.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    await pty.kill(); // both ptys vanish: the cable is pulled
+    // At most this many samples (a few packets of slack) and so spectra (1 s windows, 63-sample hop) before the unplug.
+    const spectraBefore = Math.floor((250 * (performance.now() - connectedAt) / 1000 + 25 - 250) / 63) + 1;
+    await until(() => /device disconnect/.test(err), 5000, 'the run to notice the unplug');
+    await new Promise((r) => setTimeout(r, 1000));
+    await pty.start(); // plugged back; the board reopens its end by itself
+    const code = await exit;
+    expect(code, err).toBe(0);
+    const s = JSON.parse(out);
+    expect(s.stoppedBy).toBe('duration');
+    expect(err).toMatch(/device reconnect/);
+    expect(s.deviceDisconnects).toBe(1);
+    expect(err.match(/device connect/g)?.length, err).toBeGreaterThanOrEqual(2);
+    // 9 s at 250 Hz minus ~1 s unplugged and the reconnect: frames from both sides of the outage.
+    expect(s.frames).toBeGreaterThan(250 * 6);
+    expect(s.frames).toBeLessThan(250 * 9);
+    expect(s.rejects).toBe(0);
+    // Spectra made after the replug reached the model too.
+    expect(s.lastFactors.framesSeen).toBeGreaterThan(spectraBefore + 2);
+  }, 30_000);
 });

@@ -124,7 +124,7 @@ describeMosquitto('cfstream run ← MQTT sensor: the broker is restarted mid-run
     await sleep(1200);
     run.child.kill('SIGINT');
     expect(await run.exit, run.err()).toBe(0);
-    const s = JSON.parse(run.out()) as { frames: number; gaps: number; rejects: number; deviceDropped: number; reconstructions: number };
+    const s = JSON.parse(run.out()) as { frames: number; gaps: number; rejects: number; deviceDropped: number; deviceDisconnects: number; reconstructions: number };
     return { s, sent, resumeMs, outageMs: backAt - killedAt, run };
   }
 
@@ -137,6 +137,7 @@ describeMosquitto('cfstream run ← MQTT sensor: the broker is restarted mid-run
     // Every frame arrived; the only extras are QoS 1 redeliveries, which validate rejects as duplicates.
     expect(s.frames - s.rejects).toBe(sent.frames);
     expect(run.err()).toMatch(/device offline/);
+    expect(s.deviceDisconnects).toBeGreaterThanOrEqual(1);
     process.stderr.write(`broker restart (SIGTERM): factors resumed ${(resumeMs / 1000).toFixed(2)} s after the broker was back; frames ${s.frames} (${s.rejects} redelivered duplicates), gaps ${s.gaps}, sensor retried ${sent.retried}\n`);
   }, 90_000);
 

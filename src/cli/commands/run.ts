@@ -47,6 +47,8 @@ export interface RunSummary {
   deviceRejects: number;
   /** Frames the device adapter dropped because the pipeline did not keep up (its bounded queue was full). */
   deviceDropped: number;
+  /** Times the device link was lost (an unplug, a broker gone) and so reconnected to. */
+  deviceDisconnects: number;
   reconstructions: number;
   lastFactors: Pick<FactorsMessage, 'seq' | 'framesSeen' | 'error' | 'quality'> | null;
   /** Simulators: matched error of the last W against the true W, both with unit-norm columns. */
@@ -99,7 +101,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   // Pipeline counts (detectGaps / validate events) and the device's own, kept apart: a device
   // that reports its gaps also leaves seq jumps a detectGaps stage would count again.
-  const counts = { gaps: 0, rejects: 0, frames: 0, deviceLost: 0, deviceRejects: 0, deviceDropped: 0 };
+  const counts = { gaps: 0, rejects: 0, frames: 0, deviceLost: 0, deviceRejects: 0, deviceDropped: 0, deviceDisconnects: 0 };
   const onEvent = (e: PipelineEvent): void => {
     if (e.type === 'gap') counts.gaps += e.lost;
     else if (e.type === 'reject') counts.rejects++;
@@ -115,7 +117,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e.type === 'gap' && e.lost) counts.deviceLost += e.lost;
     else if (e.type === 'reject') counts.deviceRejects++;
     else if (e.type === 'drop' && e.lost) counts.deviceDropped += e.lost; // summed in the status line, not one line each
-    else if (e.message || e.type !== 'gap') process.stderr.write(`cfstream run: device ${e.type}${e.message ? `: ${e.message}` : ''}\n`);
+    else {
+      if (e.type === 'disconnect' || e.type === 'offline') counts.deviceDisconnects++; // serial, MQTT
+      if (e.message || e.type !== 'gap') process.stderr.write(`cfstream run: device ${e.type}${e.message ? `: ${e.message}` : ''}\n`);
+    }
   });
   const recording = await startRecording(v.record !== undefined ? { path: v.record, range: config.outputs?.record?.range } : config.outputs?.record, source.info);
   // Resuming (a checkpoint, or factors a previous run left retained): seq, t and the factors' index
@@ -232,7 +237,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const f = last as FactorsMessage | null;
   const summary: RunSummary = {
     source: uri, seconds, frames: counts.frames, framesPerSecond: counts.frames / seconds, gaps: counts.gaps, rejects: counts.rejects,
-    deviceLost: counts.deviceLost, deviceRejects: counts.deviceRejects, deviceDropped: counts.deviceDropped, reconstructions, lastFactors: f ? { seq: f.seq, framesSeen: f.framesSeen, error: f.error, quality: f.quality } : null,
+    deviceLost: counts.deviceLost, deviceRejects: counts.deviceRejects, deviceDropped: counts.deviceDropped, deviceDisconnects: counts.deviceDisconnects, reconstructions, lastFactors: f ? { seq: f.seq, framesSeen: f.framesSeen, error: f.error, quality: f.quality } : null,
     errW: f ? truthError(f) : null, stoppedBy: stopReason,
   };
   if (v.json) printJson(summary);
