@@ -9,7 +9,9 @@
  * ```
  *
  * Delivery: with `qos: 0` (default) a message is written once; one that cannot be sent (offline)
- * is counted as `unsent`. With `qos: 1` every message waits in an outbox until the broker
+ * is counted as `unsent`; when the socket cannot keep up (a slow broker or link), at most
+ * `QOS0_BACKLOG` messages wait for it, like a device's transmit buffer, and a message beyond that
+ * is dropped and counted as `dropped`, so memory stays bounded. With `qos: 1` every message waits in an outbox until the broker
  * acknowledges it: at most `maxInFlight` are unacknowledged at a time, nothing is handed to the
  * connection while it is down (mqtt.js keeps the unacknowledged ones in its store and sends them
  * again after the reconnect), a message the connection fails goes back into the outbox in order,
@@ -116,10 +118,10 @@ export interface VirtualSensorStats {
   bytes: number;
   /** Messages that could not be sent: QoS 0 while offline; QoS 1 still queued or unacknowledged at close(). */
   unsent: number;
-  /** QoS 1: messages dropped from a full outbox, and the frames in them. */
+  /** Messages dropped (QoS 1: from a full outbox; QoS 0: the socket's backlog was full), and the frames in them. */
   dropped: number;
   droppedFrames: number;
-  /** QoS 1: messages waiting in the outbox now, and unacknowledged now. */
+  /** QoS 1: messages waiting in the outbox now, and unacknowledged now (QoS 0: waiting for a backed-up socket, at most QOS0_BACKLOG). */
   queued: number;
   inFlight: number;
   /** QoS 1: messages the connection failed and that went back into the outbox (sent again: the receiver may see duplicates). */
@@ -129,6 +131,9 @@ export interface VirtualSensorStats {
   wrongLength: VirtualSensorFault[];
   nan: VirtualSensorFault[];
 }
+
+/** QoS 0: messages that may wait for a backed-up socket before new ones are dropped (module header). */
+export const QOS0_BACKLOG = 256;
 
 /** A QoS 1 message waiting in the outbox: its number (1-based, the order to send in), frames and bytes. */
 interface OutboxMessage { readonly n: number; readonly count: number; readonly payload: string | Uint8Array }
@@ -199,6 +204,8 @@ export class VirtualSensor {
   };
   /** QoS 1: messages in order of their number, not yet handed to the connection. */
   private readonly outbox: OutboxMessage[] = [];
+  /** QoS 0 messages handed to the connection and not yet written (the socket is backed up). */
+  private qos0Waiting = 0;
   private closing = false;
   private closed = false;
   private pausedAt: number | undefined;
@@ -265,7 +272,7 @@ export class VirtualSensor {
   /** A copy of what was sent and which faults were injected. */
   stats(): VirtualSensorStats {
     const s = this.stat;
-    return { ...s, queued: this.outbox.length, gaps: [...s.gaps], malformed: [...s.malformed], wrongLength: [...s.wrongLength], nan: [...s.nan] };
+    return { ...s, queued: this.outbox.length, inFlight: this.options.qos === 1 ? s.inFlight : this.qos0Waiting, gaps: [...s.gaps], malformed: [...s.malformed], wrongLength: [...s.wrongLength], nan: [...s.nan] };
   }
 
   /** True while paused. */
@@ -377,7 +384,16 @@ export class VirtualSensor {
       }
       return;
     }
-    this.connection.publish(this.topics.frames, payload, { qos: 0 }).then(() => this.sent(count, payload.length), () => void this.stat.unsent++);
+    if (this.qos0Waiting >= QOS0_BACKLOG) {
+      this.stat.dropped++;
+      this.stat.droppedFrames += count;
+      return;
+    }
+    this.qos0Waiting++;
+    this.connection.publish(this.topics.frames, payload, { qos: 0 }).then(
+      () => { this.qos0Waiting--; this.sent(count, payload.length); },
+      () => { this.qos0Waiting--; this.stat.unsent++; },
+    );
   }
 
   private sent(count: number, bytes: number): void {

@@ -305,6 +305,9 @@ export interface DevicesConfig {
   url: string; devices: number; rate: number; n: number; d: number; rank: number; k: number; p: number; noise: number;
   batch: number; qos: 0 | 1; connections: number; pool: number; seed: number; framesPerDevice: number;
 }
+/** Publishes of one device not yet settled (written at QoS 0, acknowledged at QoS 1) before it waits. */
+const MAX_UNSETTLED = 8;
+
 interface DeviceStats { published: number; messages: number; failed: number }
 /** @internal */
 export type ToChild = { type: 'devices'; config: DevicesConfig } | { type: 'go'; atMs: number } | { type: 'broker' } | { type: 'stop' };
@@ -336,7 +339,7 @@ export async function devicesDone(doneMsg: Promise<Extract<FromChild, { type: 'd
   let stuck: NodeJS.Timeout | undefined;
   const limit = (seconds + 60) * 1000;
   try {
-    return await Promise.race([doneMsg, new Promise<never>((_, reject) => (stuck = setTimeout(() => reject(new Error(`${OWNER}: the devices did not finish publishing within ${limit / 1000} s`)), limit)))]);
+    return await Promise.race([doneMsg, new Promise<never>((_, reject) => (stuck = setTimeout(() => reject(new Error(`${OWNER}: the devices did not finish publishing within ${limit / 1000} s: the broker stopped acknowledging, or the devices' process cannot send --devices × --rate frames/s on this machine (lower them, or raise --batch)`)), limit)))]);
   } finally {
     clearTimeout(stuck);
   }
@@ -452,6 +455,9 @@ class Fleet {
     const stats: DeviceStats[] = this.infos.map(() => ({ published: 0, messages: 0, failed: 0 }));
     const lags: number[] = [];
     const settled: Promise<void>[] = [];
+    // Unsettled publishes per device: past MAX_UNSETTLED the device waits (its lag grows and is
+    // reported) instead of queueing without bound in this process when the socket cannot keep up.
+    const unsettled = new Array<number>(c.devices).fill(0);
     const poolMessages = c.pool / c.batch;
     const dt = 1 / c.rate;
     return new Promise((resolve) => {
@@ -462,15 +468,16 @@ class Fleet {
           const start = starts[i]!;
           // Frames sampled by now: frame j at start + j/rate, so frame 0 at start.
           const due = now < start ? 0 : Math.min(c.framesPerDevice, Math.floor(((now - start) / 1000) * c.rate) + 1);
-          while (due - sent[i]! >= c.batch) {
+          while (due - sent[i]! >= c.batch && unsettled[i]! < MAX_UNSETTLED) {
             const seq = sent[i]!;
             const m = (seq / c.batch) % poolMessages;
             const values = this.pools[i]!.subarray(m * c.batch * c.d, (m + 1) * c.batch * c.d);
             const payload = encodeBatch({ streamId: this.infos[i]!.id, seq, t0: start / 1000 + seq * dt, dt, count: c.batch, dims: c.d, values });
             const s = stats[i]!;
+            unsettled[i]!++;
             settled.push(this.conn(i).publish(`${PREFIX}/${this.infos[i]!.id}/frames`, payload, { qos: c.qos }).then(
-              () => { s.published += c.batch; s.messages++; },
-              () => { s.failed += c.batch; },
+              () => { s.published += c.batch; s.messages++; unsettled[i]!--; },
+              () => { s.failed += c.batch; unsettled[i]!--; },
             ));
             lags.push(now - (start + (seq + c.batch - 1) * dt * 1000));
             sent[i] = seq + c.batch;
@@ -888,6 +895,8 @@ export async function benchLoad(options: BenchLoadOptions = {}): Promise<BenchLo
 
     const rec: Recorder = { pipes: [], latency: [], transit: [], factors: [], skipped: 0, failures: 0 };
     const stop$ = new Subject<void>();
+    // On an error too: the pipelines' reconstruct timers would keep the process alive.
+    closers.push(async () => { stop$.next(); stop$.complete(); }); // no-ops once completed
     const subscribed: Promise<void>[] = [];
     const finished = infos.map((info, i) => startPipeline(o, info, i, conns[i % conns.length]!, stop$, rec, subscribed));
     finished.forEach((p) => p.catch(() => undefined));

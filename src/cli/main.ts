@@ -106,6 +106,8 @@ if (isEntry) {
     (e: unknown) => {
       process.stderr.write(`cfstream: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 1;
+      // Whatever the failed command left running (a timer, a socket) must not hang an unattended job.
+      setTimeout(() => process.exit(1), 5000).unref();
     },
   );
 }

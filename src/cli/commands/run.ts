@@ -214,11 +214,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       const errW = f ? truthError(f) : null;
       const fps = (frames - lastFrames) / Math.max(1e-3, s - lastT); // frames in from the source
       lastFrames = frames; lastT = s;
-      const modelFps = metrics?.framesPerSecond ?? 0; // frames reaching the model (spectra after an stft)
+      const modelFps = metrics ? metrics.framesPerSecond : null; // frames reaching the model (spectra after an stft); unknown without a metrics stage
       process.stderr.write(jsonLog
         ? `${JSON.stringify({ t: Number(s.toFixed(1)), frames, framesPerSecond: fps, modelFramesPerSecond: modelFps, gaps: counts.gaps, rejects: counts.rejects, deviceLost: counts.deviceLost, deviceDropped: counts.deviceDropped,
           reconstruction: f ? { index: f.index, seconds: f.seconds, residual: f.error, heldOutError: f.quality?.heldOutError ?? null } : null, errW })}\n`
-        : `[${fmt(s, 1)} s] ${frames} frames (${fmt(fps, 0)}/s in, ${fmt(modelFps, 0)}/s to the model), gaps ${counts.gaps}, rejects ${counts.rejects}${source.events$ ? `, device lost ${counts.deviceLost}` : ''}${counts.deviceDropped ? `, device dropped ${counts.deviceDropped}` : ''}` +
+        : `[${fmt(s, 1)} s] ${frames} frames (${fmt(fps, 0)}/s in${modelFps === null ? '' : `, ${fmt(modelFps, 0)}/s to the model`}), gaps ${counts.gaps}, rejects ${counts.rejects}${source.events$ ? `, device lost ${counts.deviceLost}` : ''}${counts.deviceDropped ? `, device dropped ${counts.deviceDropped}` : ''}` +
           (f ? ` | factors #${f.index} in ${fmt(f.seconds, 2)} s${f.quality ? `, held-out error ${fmt(f.quality.heldOutError, 3)}` : ''}${errW !== null ? `, true errW ${fmt(errW, 3)}` : ''}` : ' | no factors yet') + '\n');
     }, intervalMs);
     const timer = duration > 0 ? setTimeout(() => stop('duration'), duration * 1000) : undefined;

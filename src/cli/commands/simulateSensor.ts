@@ -78,7 +78,7 @@ export async function simulateSensorCommand(argv: string[]): Promise<number> {
   };
   if (v.json) printJson(summary);
   else {
-    process.stdout.write(`virtual sensor on ${sensor.topics.base}: sent ${s.messages} messages (${s.frames} frames, ${s.bytes} bytes; ${s.unsent} unsent${options.qos === 1 ? `, ${s.dropped} dropped from the outbox, ${s.retried} retried` : ''}); ` +
+    process.stdout.write(`virtual sensor on ${sensor.topics.base}: sent ${s.messages} messages (${s.frames} frames, ${s.bytes} bytes; ${s.unsent} unsent, ${s.dropped} dropped (${options.qos === 1 ? `outbox full; ${s.retried} retried` : 'socket backed up'})); ` +
       `malformed ${summary.malformed}, NaN ${summary.nan}, wrong length ${summary.wrongLength}, gaps ${summary.gaps}\n`);
   }
   return 0;

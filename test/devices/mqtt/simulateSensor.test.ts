@@ -4,11 +4,12 @@
  * and pause/resume (a silent sensor).
  */
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type EmbeddedBroker } from '../../../devices/mqtt/broker.js';
-import { VirtualSensor, DEFAULT_VIRTUAL_SENSOR_OPTIONS } from '../../../simulators/virtualSensor.js';
+import { VirtualSensor, DEFAULT_VIRTUAL_SENSOR_OPTIONS, QOS0_BACKLOG } from '../../../simulators/virtualSensor.js';
 import { mqttSource, type MqttSourceEvent } from '../../../devices/mqtt/sensor.js';
 import type { Frame } from '../../../src/frames/index.js';
 import { waitFor } from './helpers.js';
@@ -151,6 +152,34 @@ describe('VirtualSensor delivery', () => {
       await sensor.close();
       await broker.close();
       broker = undefined as never;
+    }
+  });
+
+  it('QoS 0: a broker that stops reading backs the socket up; at most QOS0_BACKLOG messages wait, the rest are dropped and counted', async () => {
+    // A "broker" that accepts the connection (CONNACK) and then never reads again.
+    const sockets: Socket[] = [];
+    const server = createServer((sock) => {
+      sockets.push(sock);
+      sock.once('data', () => { sock.write(Buffer.from([0x20, 0x02, 0x00, 0x00])); sock.pause(); });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sensor = await VirtualSensor.start({ broker: { url, protocolVersion: 4, keepalive: 0 }, prefix: 'q0', stream: 'stuck', n: 64, rate: 100_000, batch: 25, publishInfo: false });
+    try {
+      let most = 0;
+      await waitFor(() => {
+        const st = sensor.stats();
+        most = Math.max(most, st.inFlight);
+        return st.dropped >= 100 && st.inFlight === QOS0_BACKLOG;
+      }, 'the socket stuck and messages dropped', 10_000);
+      const s = sensor.stats();
+      expect(most).toBe(QOS0_BACKLOG); // waiting, never more
+      expect(s.droppedFrames).toBe(25 * s.dropped);
+      expect(s.messages).toBeGreaterThan(0); // what the kernel's buffers took before
+    } finally {
+      for (const sock of sockets) sock.destroy(); // first: a clean close would wait for the stuck socket
+      await sensor.close();
+      await new Promise((r) => server.close(r));
     }
   });
 
