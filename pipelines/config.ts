@@ -494,6 +494,8 @@ export interface EmbeddedBrokerSettings {
   readonly prefix?: string;
   /** 1048576. Largest PUBLISH payload in bytes. */
   readonly maxPayloadBytes?: number;
+  /** 1048576. Unsent bytes a slow subscriber may hold before its QoS 0 messages are dropped (counted). */
+  readonly maxClientBacklogBytes?: number;
   /** TLS listeners; PEM values are file paths or PEM text. */
   readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string; readonly requestCert?: boolean; readonly host?: string; readonly port?: number; readonly wsPort?: number | false };
 }
@@ -566,6 +568,7 @@ const embeddedBrokerSchema = z.strictObject({
   anonymousRole: z.literal('viewer', { error: "must be 'viewer' (or left out: anonymous clients refused when there are users)" }).optional(),
   prefix: string.regex(/^[^#+]+$/, { error: 'must be a topic prefix without wildcards' }).optional(),
   maxPayloadBytes: number.int({ error: 'must be an integer (bytes)' }).min(1, { error: 'must be ≥ 1 (bytes)' }).max(MAX_PAYLOAD_BYTES_LIMIT, { error: `must be ≤ ${MAX_PAYLOAD_BYTES_LIMIT} (what an MQTT packet can carry)` }).optional(),
+  maxClientBacklogBytes: number.int({ error: 'must be an integer (bytes)' }).min(1024, { error: 'must be ≥ 1024 (bytes)' }).optional(),
   tls: z.strictObject({
     key: string.min(1, { error: 'must be a PEM file path (or PEM text)' }),
     cert: string.min(1, { error: 'must be a PEM file path (or PEM text)' }),

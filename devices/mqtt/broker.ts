@@ -25,6 +25,14 @@
  * `PUBLISH_HEADER_ROOM` (the largest topic and packet id), before its body is buffered (refusal
  * 'packet-too-large'). A PUBLISH under that bound whose payload exceeds `maxPayloadBytes` is
  * refused by `authorizePublish` ('payload-too-large'). Both close that client's connection.
+ *
+ * Slow subscribers: aedes delivers a message to its subscribers in a bounded number of slots and
+ * waits for a backed-up socket to drain, so one client that stops reading (a frozen browser tab,
+ * a stalled link) would stall delivery to everyone, and what it cannot take would pile up here.
+ * So each connection may hold `maxClientBacklogBytes` of unsent output; while it is over that,
+ * QoS 0 messages for it are dropped (counted per client, `slowClientDrops()`), like mosquitto's
+ * `max_queued_bytes`; QoS 1 deliveries wait, and a client that does not drain within
+ * `drainTimeoutMs` is disconnected (its persistent session keeps the messages).
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
@@ -77,6 +85,10 @@ export interface BrokerOptions {
   prefix?: string;
   /** 1048576 (1 MiB). Largest PUBLISH payload; bigger ones are refused and their client disconnected. */
   maxPayloadBytes?: number;
+  /** 1048576 (1 MiB). Bytes that may wait for a subscriber that reads slowly; past that its QoS 0 messages are dropped and counted (module header). */
+  maxClientBacklogBytes?: number;
+  /** 10000 ms. How long a QoS 1 delivery waits for a subscriber that stopped reading before that client is disconnected. */
+  drainTimeoutMs?: number;
   /** undefined. TLS listeners (mqtts://, wss://) besides the plain ones. */
   tls?: BrokerTlsOptions;
   /** 426 Upgrade Required. Handler for plain HTTP requests on the WebSocket ports (e.g. the dashboard page). */
@@ -86,6 +98,7 @@ export interface BrokerOptions {
 /** The documented defaults of `BrokerOptions`. */
 export const DEFAULT_BROKER_OPTIONS = Object.freeze({
   host: '127.0.0.1', port: 1883, wsPort: 9001 as number | false, prefix: DEFAULT_TOPIC_PREFIX, maxPayloadBytes: 1024 * 1024,
+  maxClientBacklogBytes: 1024 * 1024, drainTimeoutMs: 10_000,
 });
 
 /** The documented defaults of `BrokerTlsOptions`. */
@@ -121,12 +134,14 @@ export interface EmbeddedBroker {
   stats(): BrokerRefusalStats;
   /** Clients connected now. */
   clients(): number;
+  /** QoS 0 messages dropped for subscribers that did not keep up (module header), in all and per client id. */
+  slowClientDrops(): { messages: number; byClient: Readonly<Record<string, number>> };
   /** Disconnects every client and closes every listener; idempotent. */
   close(): Promise<void>;
 }
 
 const OWNER = 'startBroker';
-const KNOWN = new Set(['host', 'port', 'wsPort', 'users', 'username', 'password', 'anonymousRole', 'prefix', 'maxPayloadBytes', 'tls', 'onHttpRequest']);
+const KNOWN = new Set(['host', 'port', 'wsPort', 'users', 'username', 'password', 'anonymousRole', 'prefix', 'maxPayloadBytes', 'maxClientBacklogBytes', 'drainTimeoutMs', 'tls', 'onHttpRequest']);
 const TLS_KNOWN = new Set(['key', 'cert', 'ca', 'requestCert', 'host', 'port', 'wsPort']);
 
 type Server = NetServer | HttpServer;
@@ -148,12 +163,22 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Embedded
   const legacy: BrokerUser[] = o.username !== undefined ? [{ name: o.username, role: 'admin', password: o.password! }] : [];
   const users = await resolveBrokerUsers([...(o.users ?? []), ...legacy], OWNER);
   const access = createBrokerAccess({ users, prefix: o.prefix, maxPayloadBytes: o.maxPayloadBytes, ...(o.anonymousRole ? { anonymousRole: o.anonymousRole } : {}) });
-  const aedes = await Aedes.createBroker({ authenticate: access.authenticate, authorizePublish: access.authorizePublish, authorizeSubscribe: access.authorizeSubscribe });
+  const drops = { messages: 0, byClient: {} as Record<string, number> };
+  const aedes = await Aedes.createBroker({
+    authenticate: access.authenticate, authorizePublish: access.authorizePublish, authorizeSubscribe: access.authorizeSubscribe,
+    authorizeForward: (client, packet) => {
+      if (packet.qos !== 0 || !client.conn.writableNeedDrain) return packet;
+      drops.messages++;
+      drops.byClient[client.id] = (drops.byClient[client.id] ?? 0) + 1;
+      return null;
+    },
+    drainTimeout: o.drainTimeoutMs,
+  });
   aedes.on('clientDisconnect', (client) => access.release(client));
   const maxPacketBytes = o.maxPayloadBytes + PUBLISH_HEADER_ROOM;
   const serve = (stream: Duplex, req?: IncomingMessage): void => {
     let client: Client | undefined;
-    const guarded = guardPacketSize(stream, maxPacketBytes, (bytes) => access.refuse({
+    const guarded = guardPacketSize(stream, maxPacketBytes, o.maxClientBacklogBytes, (bytes) => access.refuse({
       type: 'packet', reason: 'packet-too-large', clientId: client?.id, user: client ? access.principalOf(client)?.name : undefined, bytes,
       message: `connection closed: an MQTT packet of ${bytes} bytes exceeds ${maxPacketBytes} (maxPayloadBytes ${o.maxPayloadBytes} + ${PUBLISH_HEADER_ROOM} header room)`,
     }));
@@ -224,11 +249,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Embedded
     refusals$: access.refusals$,
     stats: () => access.stats(),
     clients: () => aedes.connectedClients,
+    slowClientDrops: () => ({ messages: drops.messages, byClient: { ...drops.byClient } }),
     close: () => (closing ??= closeEverything()),
   };
 }
 
-type ResolvedBrokerOptions = BrokerOptions & Required<Pick<BrokerOptions, 'host' | 'port' | 'wsPort' | 'prefix' | 'maxPayloadBytes'>>;
+type ResolvedBrokerOptions = BrokerOptions & Required<Pick<BrokerOptions, 'host' | 'port' | 'wsPort' | 'prefix' | 'maxPayloadBytes' | 'maxClientBacklogBytes' | 'drainTimeoutMs'>>;
 
 function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError(OWNER, 'options', 'an object', options);
@@ -252,6 +278,10 @@ function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
   if (!Number.isSafeInteger(o.maxPayloadBytes) || o.maxPayloadBytes < 1 || o.maxPayloadBytes > MAX_PAYLOAD_BYTES_LIMIT) {
     throw new InvalidOptionError(OWNER, 'maxPayloadBytes', `an integer number of bytes in [1, ${MAX_PAYLOAD_BYTES_LIMIT}]`, o.maxPayloadBytes);
   }
+  if (!Number.isSafeInteger(o.maxClientBacklogBytes) || o.maxClientBacklogBytes < 1024) {
+    throw new InvalidOptionError(OWNER, 'maxClientBacklogBytes', 'an integer number of bytes ≥ 1024', o.maxClientBacklogBytes);
+  }
+  if (!Number.isSafeInteger(o.drainTimeoutMs) || o.drainTimeoutMs < 1) throw new InvalidOptionError(OWNER, 'drainTimeoutMs', 'an integer number of ms ≥ 1', o.drainTimeoutMs);
   if (o.tls !== undefined) resolveTlsOptions(o.tls);
   if (o.onHttpRequest !== undefined && typeof o.onHttpRequest !== 'function') throw new InvalidOptionError(OWNER, 'onHttpRequest', 'a function', o.onHttpRequest);
   return o;
@@ -302,7 +332,7 @@ function loadTls(t: BrokerTlsOptions): TlsOptions {
  * first packet whose remaining length exceeds `maxPacketBytes` it calls `onTooBig` and destroys
  * the connection, before that packet's body is read. A malformed length is left to aedes' parser.
  */
-export function guardPacketSize(inner: Duplex, maxPacketBytes: number, onTooBig: (bytes: number) => void): Duplex {
+export function guardPacketSize(inner: Duplex, maxPacketBytes: number, backlogBytes: number, onTooBig: (bytes: number) => void): Duplex {
   let state: 'header' | 'length' | 'body' | 'off' = 'header';
   let length = 0, multiplier = 1, lengthBytes = 0, toSkip = 0;
   /** The oversized length, or undefined when the chunk is fine. */
@@ -335,6 +365,8 @@ export function guardPacketSize(inner: Duplex, maxPacketBytes: number, onTooBig:
     return undefined;
   };
   const outer = new Duplex({
+    // The output waiting for this client: aedes sees writableNeedDrain past it (module header).
+    writableHighWaterMark: backlogBytes,
     read: () => void inner.resume(),
     write: (chunk, encoding, callback) => void inner.write(chunk, encoding, callback),
     final: (callback) => {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom, race, timer, type Observable } from 'rxjs';
 import { filter, map } from 'rxjs/operators';
+import type { EmbeddedBroker } from '../../devices/mqtt/broker.js';
 import type { BrokerUser } from '../../devices/mqtt/brokerAuth.js';
 import type { StreamInfo } from '../frames/index.js';
 import type { ActivationsMessage, FactorsMessage, MetricsSnapshot, OutputSettings } from '../../pipelines/index.js';
@@ -69,7 +70,7 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
       const wantWs = !r.headless && r.outputs?.dashboard?.enabled !== false;
       const start = (port: number, wsPort: number | false) => startBroker({
         host: b.host, port, wsPort, users: security.users, username: b.username, password: b.password, anonymousRole: b.anonymousRole,
-        prefix: b.prefix ?? mqttOut?.prefix, maxPayloadBytes: b.maxPayloadBytes, tls: b.tls,
+        prefix: b.prefix ?? mqttOut?.prefix, maxPayloadBytes: b.maxPayloadBytes, maxClientBacklogBytes: b.maxClientBacklogBytes, tls: b.tls,
       });
       let broker;
       try {
@@ -87,6 +88,7 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
         broker = await start(0, wantWs ? 0 : false);
       }
       closers.push(() => broker.close());
+      closers.push(watchBroker(broker, r.log));
       url = broker.url;
       wsUrl = broker.wsUrl ?? wsUrl;
       r.log(`  MQTT broker (embedded): ${broker.url}${broker.wsUrl ? `, WebSocket ${broker.wsUrl}` : ''}${broker.tlsUrl ? `, TLS ${broker.tlsUrl}` : ''}${broker.wssUrl ? `, ${broker.wssUrl}` : ''}`);
@@ -158,6 +160,35 @@ export async function startOutputs(r: OutputRequest): Promise<RunningOutputs> {
 }
 
 type BrokerSettings = NonNullable<OutputSettings['broker']>;
+
+/**
+ * Logs what the embedded broker refused (no secrets: a refusal carries none) and the QoS 0
+ * messages it dropped for slow subscribers. At most 10 refusal lines per 10 s, then a count, so a
+ * client retrying a bad password cannot flood the log. Returns the stop function.
+ */
+function watchBroker(broker: EmbeddedBroker, log: (line: string) => void): () => Promise<void> {
+  let lines = 0, suppressed = 0, dropped = 0;
+  const sub = broker.refusals$.subscribe((e) => {
+    if (lines++ < 10) log(`cfstream run: broker refused ${e.message}`);
+    else suppressed++;
+  });
+  const tick = setInterval(() => {
+    if (suppressed > 0) log(`cfstream run: broker refused ${suppressed} more (${JSON.stringify(broker.stats().byReason)} so far)`);
+    lines = 0;
+    suppressed = 0;
+    const d = broker.slowClientDrops();
+    if (d.messages > dropped) {
+      const who = Object.entries(d.byClient).sort((x, y) => y[1] - x[1]).slice(0, 5).map(([id, n]) => `${id}: ${n}`).join(', ');
+      log(`cfstream run: broker dropped ${d.messages - dropped} QoS 0 messages for subscribers that did not keep up (so far ${who})`);
+      dropped = d.messages;
+    }
+  }, 10_000);
+  tick.unref();
+  return async () => {
+    clearInterval(tick);
+    sub.unsubscribe();
+  };
+}
 
 /**
  * Who may log in to the embedded broker, and how the results publisher does: as

@@ -16,7 +16,12 @@ export interface CliProcess {
 
 /** Starts `cfstream <args>` from the repository root. */
 export function cli(...args: string[]): CliProcess {
-  const child = spawn(process.execPath, [join(root, 'src/cli/cfstream.js'), ...args], { cwd: root });
+  return cliWith({}, ...args);
+}
+
+/** `cli` with its own environment. */
+export function cliWith(o: { env?: NodeJS.ProcessEnv }, ...args: string[]): CliProcess {
+  const child = spawn(process.execPath, [join(root, 'src/cli/cfstream.js'), ...args], { cwd: root, ...(o.env ? { env: o.env } : {}) });
   let err = '', out = '';
   child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
   child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });

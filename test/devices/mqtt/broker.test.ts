@@ -50,8 +50,8 @@ function tcpConnect(host: string, port: number): Promise<'connected' | string> {
 }
 
 describe('startBroker (aedes)', () => {
-  it('documents its defaults: loopback, 1883, WebSocket 9001, prefix cfstream, 1 MiB payloads; TLS 8883 without wss', () => {
-    expect(DEFAULT_BROKER_OPTIONS).toEqual({ host: '127.0.0.1', port: 1883, wsPort: 9001, prefix: 'cfstream', maxPayloadBytes: 1048576 });
+  it('documents its defaults: loopback, 1883, WebSocket 9001, prefix cfstream, 1 MiB payloads and client backlogs, 10 s drain timeout; TLS 8883 without wss', () => {
+    expect(DEFAULT_BROKER_OPTIONS).toEqual({ host: '127.0.0.1', port: 1883, wsPort: 9001, prefix: 'cfstream', maxPayloadBytes: 1048576, maxClientBacklogBytes: 1048576, drainTimeoutMs: 10_000 });
     expect(DEFAULT_BROKER_TLS_OPTIONS).toEqual({ requestCert: false, port: 8883, wsPort: false });
   });
 
@@ -155,6 +155,38 @@ describe('startBroker (aedes)', () => {
     }
   });
 
+  it('a subscriber that stops reading does not hold up the others: its QoS 0 messages are dropped past its backlog, and counted', async () => {
+    broker = await startBroker({ port: 0, wsPort: false, maxClientBacklogBytes: 256 * 1024, drainTimeoutMs: 60_000 });
+    // A frozen client: CONNECT, SUBSCRIBE slow/# (QoS 0), then it never reads again.
+    const frozen = new Socket();
+    await new Promise<void>((r) => frozen.connect(broker!.port, '127.0.0.1', r));
+    const filter = Buffer.from('slow/#');
+    const sub = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, filter.length]), filter, Buffer.from([0x00])]);
+    frozen.write(Buffer.concat([connectPacket('frozen'), Buffer.from([0x82]), remainingLength(sub.length), sub]));
+    await waitFor(() => broker!.clients() === 1, 'the frozen client');
+    await new Promise((r) => setTimeout(r, 100));
+    frozen.pause();
+    const live = await rawSubscriber(broker.url, 'slow/#');
+    const pub = await rawPublisher(broker.url);
+    const payload = Buffer.alloc(10_000, 7);
+    const total = 2000; // 20 MB: far more than the kernel's buffers and the backlog hold for the frozen client
+    try {
+      const t0 = performance.now();
+      for (let i = 0; i < total; i++) await pub.publishAsync(`slow/${i % 10}`, payload, { qos: 0 });
+      await waitFor(() => live.messages.length === total, "every message at the live subscriber", 8000);
+      const seconds = (performance.now() - t0) / 1000;
+      expect(seconds, `${seconds} s`).toBeLessThan(5); // not stalled until the drain timeout (60 s here)
+      const drops = broker.slowClientDrops();
+      expect(drops.messages).toBeGreaterThan(0);
+      expect(drops.byClient['frozen']).toBe(drops.messages);
+      expect(drops.byClient[live.client.options.clientId!]).toBeUndefined();
+    } finally {
+      frozen.destroy();
+      await pub.endAsync();
+      await live.end();
+    }
+  }, 30_000);
+
   it('reports a taken port by address', async () => {
     broker = await startBroker({ port: 0, wsPort: false });
     await expect(startBroker({ port: broker.port, wsPort: false })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${broker.port}.*EADDRINUSE`));
@@ -227,6 +259,8 @@ describe('startBroker (aedes)', () => {
   it.each([
     [{ maxPayloadBytes: 0 }, 'maxPayloadBytes'],
     [{ maxPayloadBytes: 1.5 }, 'maxPayloadBytes'],
+    [{ maxClientBacklogBytes: 10 }, 'maxClientBacklogBytes'],
+    [{ drainTimeoutMs: 0 }, 'drainTimeoutMs'],
     [{ prefix: 'a/#' }, 'prefix'],
     [{ anonymousRole: 'admin' }, 'anonymousRole'],
     [{ users: [{ name: 'a', role: 'king', password: 'p' }] }, 'users[0].role'],
