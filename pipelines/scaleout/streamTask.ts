@@ -125,6 +125,8 @@ export class StreamTask {
         const at = pipelineFlows(o.config).flows[o.config.stages.indexOf(stage)]!;
         const d = frameLength(at.info) - (stage.holdoutRows ?? 0);
         if (checkpoint.model.d !== d) throw new Error(`its frames have length ${checkpoint.model.d}, this stream's model takes ${d}`);
+        const rank = (checkpoint.model.options as { rank?: unknown } | undefined)?.rank;
+        if (rank !== stage.rank) throw new Error(`its model has rank ${String(rank)}, the config's onlineNmf rank ${stage.rank}`);
         model.restore(checkpoint.model);
       } catch (e) {
         // E.g. the device now sends another frame length: its old model cannot take the new frames.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,7 +93,7 @@ describe('cfstream run', () => {
     const ckpt = join(dir, 'model.json');
     const first = cli(file, '--pacing', 'max', '--json', '--checkpoint', ckpt, '--broker', 'none');
     expect(first.code, first.err).toBe(0);
-    expect(first.err).toMatch(/no checkpoint at .*model\.json yet/);
+    expect(first.err).toMatch(/no usable checkpoint at .*model\.json; a new model/);
     const saved = JSON.parse(readFileSync(ckpt, 'utf8'));
     expect(saved).toMatchObject({ format: 'cfstream-run-checkpoint', version: 1, lastSeq: 2999 });
     const second = cli(file, '--pacing', 'max', '--json', '--checkpoint', ckpt, '--broker', 'none');
@@ -103,10 +103,14 @@ describe('cfstream run', () => {
     const s = JSON.parse(second.out);
     expect(s.lastFactors.framesSeen).toBe(6000);
     expect(s.lastFactors.seq).toBe(5999); // seq continues
-    writeFileSync(ckpt, '{"format":"nope"}');
-    const bad = cli(file, '--pacing', 'max', '--checkpoint', ckpt);
-    expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/--checkpoint .*model\.json: cannot restore the model: /);
+    // Corrupted on disk: set aside, and the previous generation (the first run's) is used instead.
+    writeFileSync(ckpt, '{"format":"cfstream-run-checkpoint","version":1,"model":{"trunc');
+    const third = cli(file, '--pacing', 'max', '--json', '--checkpoint', ckpt, '--broker', 'none');
+    expect(third.code, third.err).toBe(0);
+    expect(third.err).toMatch(/warning: checkpoint .*model\.json not used: not a JSON document .*truncated or corrupted; moved to .*model\.json\.rejected-/);
+    expect(third.err).toMatch(/model restored from .*model\.json\.prev \(3000 frames seen\)/);
+    expect(JSON.parse(third.out).lastFactors.framesSeen).toBe(6000);
+    expect(readdirSync(dir).filter((f) => f.startsWith('model.json.rejected-'))).toHaveLength(1);
   });
 
   it('the ready configs run on their own sources (replay-edf as fast as possible, tensor-eeg and eeg-spectrogram on the simulated board)', () => {

@@ -8,13 +8,11 @@
  * rejects, the last reconstruction, its held-out quality estimate and, for simulators, the true
  * factor error.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { filter, map, tap, throttleTime, type Observable, type Subscription } from 'rxjs';
 import { NotFittedError } from '../../errors.js';
 import { parse as parseYaml } from 'yaml';
-import { buildPipeline, parsePipelineConfig, type ActivationsMessage, type ModelUpdate, type FactorsMessage, type MetricsSnapshot, type PipelineConfig, type PipelineEvent, type StageOf } from '../../../pipelines/index.js';
-import { onlineNmfModelSpec } from '../../../pipelines/builder.js';
-import { OnlineNMF, type OnlineNmfState } from '../../factorize/online/nmf.js';
+import { buildPipeline, parsePipelineConfig, type ActivationsMessage, type ModelUpdate, type FactorsMessage, type MetricsSnapshot, type PipelineEvent } from '../../../pipelines/index.js';
 import type { Frame, StreamInfo } from '../../frames/index.js';
 import { matchedError } from '../../compressed/metrics.js';
 import { fromColumns, unitColumns, type Matrix } from '../../linalg/matrix.js';
@@ -23,6 +21,7 @@ import { fmt, printJson } from '../output.js';
 import { startOutputs } from '../outputs.js';
 import { parseMqttSourceUri } from '../../../devices/mqtt/topics.js';
 import { openSource } from '../sources.js';
+import { restoreRunModel, saveRunCheckpoint } from '../runCheckpoint.js';
 
 const FLAGS = {
   source: { type: 'string' }, broker: { type: 'string' }, duration: { type: 'string' }, headless: { type: 'boolean' }, 'json-log': { type: 'boolean' },
@@ -108,7 +107,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   // Checkpoint: the online NMF model restored from its last clean stop, saved again at this one.
   const checkpoint = v.checkpoint ?? config.run?.checkpoint;
-  const model = checkpoint ? restoreModel(config, checkpoint) : undefined;
+  const model = checkpoint ? restoreRunModel(config, checkpoint) : undefined;
+  for (const w of model?.warnings ?? []) process.stderr.write(`cfstream run: warning: ${w}\n`);
   const checkpointEvery = num('checkpoint-every', v['checkpoint-every'], { min: 0.1, def: config.run?.checkpointEvery ?? 30 });
   const built = buildPipeline(config, { onEvent, ...(model ? { onlineNmfModel: model.model } : {}) });
   // Device events: lost frames join the gap count, link changes are logged as they happen.
@@ -140,7 +140,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const truthUnit = source.truth ? unitColumns(source.truth.W) : undefined;
   const truthError = (f: FactorsMessage): number | null => (truthUnit ? matchedError(truthUnit, unitColumns(fromColumns(f.W))).error : null);
 
-  if (model) process.stderr.write(model.restored ? `cfstream run: model restored from ${checkpoint} (${model.model.framesSeen} frames seen)\n` : `cfstream run: no checkpoint at ${checkpoint} yet; it is written every ${checkpointEvery} s and at a clean stop\n`);
+  if (model) process.stderr.write(model.from ? `cfstream run: model restored from ${model.from} (${model.model.framesSeen} frames seen)\n` : `cfstream run: no usable checkpoint at ${checkpoint}; a new model, saved there every ${checkpointEvery} s and at a clean stop\n`);
   process.stderr.write(`cfstream run: ${file}\n  source: ${source.description}\n  stream: ${config.stream.id} (${config.stream.kind}, n = ${config.stream.n}${config.stream.projection ? `, d = ${config.stream.projection.d}` : ''}, ${config.stream.rate} Hz)\n` +
     `  ${duration > 0 ? `for ${duration} s` : 'until Ctrl-C'}${headless ? ', headless' : ''}\n`);
   // Simulators know the truth: the published factors carry the true error next to the estimate.
@@ -179,7 +179,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     progress.index = shift.index;
     process.stderr.write(`cfstream run: resuming after seq ${resumeSeq} (factors #${shift.index})\n`);
   }
-  const save = (): void => { if (checkpoint && model) saveCheckpoint(model.model, progress, checkpoint); };
+  const save = (): void => { if (checkpoint && model) saveRunCheckpoint(model.model, progress, checkpoint, (m) => process.stderr.write(`cfstream run: ${m}\n`)); };
   const t0 = performance.now();
   const stopReason = await new Promise<RunSummary['stoppedBy']>((resolve) => {
     let settled = false;
@@ -316,50 +316,3 @@ async function startRecording(spec: { path: string; range?: readonly [number, nu
   };
 }
 
-/** Where a run stood when its checkpoint was written. */
-interface ResumePoint { lastSeq: number; lastT: number; index: number }
-
-/** A run checkpoint: the model's state and where the run stood. */
-interface RunCheckpoint extends ResumePoint {
-  format: 'cfstream-run-checkpoint';
-  version: 1;
-  savedAt: string;
-  model: OnlineNmfState;
-}
-
-/** The model of the config's onlineNmf stage, restored from `path` if the file exists (a run checkpoint, or a bare model state). */
-function restoreModel(config: PipelineConfig, path: string): { model: OnlineNMF; restored: boolean; resume?: ResumePoint } | undefined {
-  const stage = config.stages.find((st): st is StageOf<'onlineNmf'> => st.type === 'onlineNmf');
-  if (!stage) throw new UsageError(`--checkpoint ${path}: the config has no onlineNmf stage whose model could be saved`);
-  const model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
-  if (!existsSync(path)) return { model, restored: false };
-  try {
-    const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<RunCheckpoint> & Record<string, unknown>;
-    if (data.format === 'cfstream-run-checkpoint') {
-      if (data.version !== 1) throw new Error(`checkpoint version ${String(data.version)} is not 1`);
-      model.restore(data.model as OnlineNmfState);
-      const n = (v: unknown, name: string): number => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`checkpoint field ${name} is not a number`);
-        return v;
-      };
-      return { model, restored: true, resume: { lastSeq: n(data.lastSeq, 'lastSeq'), lastT: n(data.lastT, 'lastT'), index: n(data.index, 'index') } };
-    }
-    model.restore(data as unknown as OnlineNmfState);
-  } catch (e) {
-    throw new UsageError(`--checkpoint ${path}: cannot restore the model: ${(e as Error).message}`);
-  }
-  return { model, restored: true };
-}
-
-/** Writes the checkpoint next to `path` and renames it over, so a crash never leaves half a checkpoint. */
-function saveCheckpoint(model: OnlineNMF, at: ResumePoint, path: string): void {
-  if (model.framesSeen === 0) return;
-  const tmp = `${path}.tmp-${process.pid}`;
-  const data: RunCheckpoint = { format: 'cfstream-run-checkpoint', version: 1, savedAt: new Date().toISOString(), ...at, model: model.state() };
-  try {
-    writeFileSync(tmp, JSON.stringify(data));
-    renameSync(tmp, path);
-  } catch (e) {
-    process.stderr.write(`cfstream run: checkpoint ${path} not written: ${(e as Error).message}\n`);
-  }
-}

@@ -66,6 +66,16 @@ describe('StreamTask', () => {
     expect((await task.release()).frames).toBe(0);
   }, 20_000);
 
+  it('a checkpoint whose model has another rank than the config is replaced by a new model (warned)', async () => {
+    const other = new OnlineNMF({ rank: 3, warmStartFrames: 4, seed: 1 });
+    other.partialFitFrames(Float64Array.from({ length: 8 * 6 }, (_, i) => 1 + (i % 3)), 8); // d = 6 fits, rank 3 does not (the config's is 2)
+    const ck = JSON.parse(encodeCheckpoint({ stream: 'dev1', owner: 'w0', released: true, lastSeq: 99, index: 4, model: other.state() })) as StreamCheckpoint;
+    const { task, written, warnings } = await start(ck);
+    expect(warnings.join('\n')).toMatch(/its model has rank 3, the config's onlineNmf rank 2/);
+    expect(written[0]).toMatchObject({ lastSeq: 99, model: null });
+    await task.release();
+  }, 20_000);
+
   it("says 'stale' on the results' status topic after a silence, and 'online' with the next frame", async () => {
     const { task, url } = await start(undefined, { staleAfterMs: 300 });
     const sub = await rawSubscriber(url, 'cfstream/results/dev1/status');
