@@ -26,7 +26,7 @@ import {
   type Connectable, type Observable, type OperatorFunction, type SchedulerLike,
 } from 'rxjs';
 import { DataError, InvalidOptionError } from '../src/errors.js';
-import type { Frame, StreamInfo } from '../src/frames/index.js';
+import { frameLength, type Frame, type StreamInfo } from '../src/frames/index.js';
 import { batchFrames } from './batch.js';
 import { compress } from './compress.js';
 import {
@@ -39,7 +39,7 @@ import { metrics, type MetricsSnapshot } from './metrics.js';
 import { onlineCp, type CpWindowUpdate } from './onlineCp.js';
 import { onlineNmf, ONLINE_NMF_OPERATOR_CONSTRAINTS, type OnlineNmfModelSpec, type OnlineNmfOperatorOptions } from './onlineNmf.js';
 import { reconstruct } from './reconstruct.js';
-import type { OnlineNMF } from '../src/factorize/online/nmf.js';
+import { OnlineNMF, type OnlineNmfState } from '../src/factorize/online/nmf.js';
 import { stft } from './stft.js';
 import type { FactorsMessage, FrameBlock, FrameWindow, ModelUpdate } from './types.js';
 import { validateFrames } from './validate.js';
@@ -76,6 +76,24 @@ export function onlineNmfModelSpec(stage: StageOf<'onlineNmf'>): { spec: OnlineN
   }
   const spec = model as OnlineNmfModelSpec;
   return { spec: backend === undefined ? spec : { ...spec, runtime: { backend } }, operator: operator as Partial<OnlineNmfOperatorOptions> };
+}
+
+/**
+ * The model of the config's onlineNmf `stage`: a new one, or, given a saved `state` (a checkpoint's),
+ * that model restored. Throws (Error) saying what does not fit: the frame length reaching the stage
+ * (after any compress, less the held-out rows), the rank, or the state itself.
+ */
+export function onlineNmfModelFor(config: PipelineConfig, stage: StageOf<'onlineNmf'>, state?: unknown): OnlineNMF {
+  const model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
+  if (state === undefined) return model;
+  if (typeof state === 'object' && state !== null) {
+    const saved = state as { d?: unknown; options?: { rank?: unknown } };
+    const d = frameLength(pipelineFlows(config).flows[config.stages.indexOf(stage)]!.info) - (stage.holdoutRows ?? 0);
+    if (typeof saved.d === 'number' && saved.d !== d) throw new Error(`its model takes frames of length ${saved.d}, this config's model ${d}`);
+    const rank = saved.options?.rank;
+    if (rank !== undefined && rank !== stage.rank) throw new Error(`its model has rank ${String(rank)}, the config's onlineNmf rank ${stage.rank}`);
+  }
+  return model.restore(state as OnlineNmfState);
 }
 
 /** One branch stage, built. */

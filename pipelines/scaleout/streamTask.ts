@@ -20,10 +20,10 @@
 import { Subject, map, type Subscription } from 'rxjs';
 import { MqttConnection, type MqttClientOptions, type MqttMessage } from '../../devices/mqtt/client.js';
 import { decodeSensorPayload } from '../../devices/mqtt/sensor.js';
-import { OnlineNMF } from '../../src/factorize/online/nmf.js';
-import { frameLength, type Frame, type StreamInfo } from '../../src/frames/index.js';
-import { buildPipeline, onlineNmfModelSpec } from '../builder.js';
-import { pipelineFlows, type PipelineConfig, type StageOf } from '../config.js';
+import type { OnlineNMF } from '../../src/factorize/online/nmf.js';
+import type { Frame, StreamInfo } from '../../src/frames/index.js';
+import { buildPipeline, onlineNmfModelFor } from '../builder.js';
+import type { PipelineConfig, StageOf } from '../config.js';
 import type { PipelineEvent } from '../events.js';
 import { MqttSink } from '../sinks/mqtt.js';
 import type { FactorsMessage, ModelUpdate } from '../types.js';
@@ -117,24 +117,18 @@ export class StreamTask {
   static async start(o: StreamTaskOptions): Promise<StreamTask> {
     const stage = o.config.stages.find((st): st is StageOf<'onlineNmf'> => st.type === 'onlineNmf');
     if (!stage) throw new Error(`stream ${o.stream}: the config has no onlineNmf stage (a worker hands streams over by the online NMF model's checkpoint)`);
-    let model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
+    let model: OnlineNMF | undefined;
     let checkpoint = o.checkpoint;
     if (checkpoint?.model) {
       try {
-        // The model's frame length is what reaches the stage: the stream's after any compress, less the held-out rows.
-        const at = pipelineFlows(o.config).flows[o.config.stages.indexOf(stage)]!;
-        const d = frameLength(at.info) - (stage.holdoutRows ?? 0);
-        if (checkpoint.model.d !== d) throw new Error(`its frames have length ${checkpoint.model.d}, this stream's model takes ${d}`);
-        const rank = (checkpoint.model.options as { rank?: unknown } | undefined)?.rank;
-        if (rank !== stage.rank) throw new Error(`its model has rank ${String(rank)}, the config's onlineNmf rank ${stage.rank}`);
-        model.restore(checkpoint.model);
+        model = onlineNmfModelFor(o.config, stage, checkpoint.model);
       } catch (e) {
         // E.g. the device now sends another frame length: its old model cannot take the new frames.
         o.warn(`stream ${o.stream}: the checkpoint's model does not fit this config and header (${(e as Error).message}); starting a new model`);
-        model = new OnlineNMF(onlineNmfModelSpec(stage).spec);
         checkpoint = { ...checkpoint, model: null };
       }
     }
+    model ??= onlineNmfModelFor(o.config, stage);
     const task = new StreamTask({ ...o, checkpoint }, model);
     await o.publishCheckpoint(task.snapshot(false, checkpoint?.model ?? null));
     task.run();

@@ -17,10 +17,9 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { onlineNmfModelSpec } from '../../pipelines/builder.js';
-import { pipelineFlows, type PipelineConfig, type StageOf } from '../../pipelines/config.js';
-import { OnlineNMF, type OnlineNmfState } from '../factorize/online/nmf.js';
-import { frameLength } from '../frames/index.js';
+import { onlineNmfModelFor } from '../../pipelines/builder.js';
+import type { PipelineConfig, StageOf } from '../../pipelines/config.js';
+import type { OnlineNMF, OnlineNmfState } from '../factorize/online/nmf.js';
 import { UsageError } from './args.js';
 
 /** Where a run stood when its checkpoint was written. */
@@ -58,16 +57,11 @@ export function previousOf(path: string): string {
 export function restoreRunModel(config: PipelineConfig, path: string, now: () => Date = () => new Date()): RestoredRunModel {
   const stage = config.stages.find((st): st is StageOf<'onlineNmf'> => st.type === 'onlineNmf');
   if (!stage) throw new UsageError(`--checkpoint ${path}: the config has no onlineNmf stage whose model could be saved`);
-  const fresh = () => new OnlineNMF(onlineNmfModelSpec(stage).spec);
-  // The model's frame length is what reaches the stage: after any compress, less the held-out rows.
-  const d = frameLength(pipelineFlows(config).flows[config.stages.indexOf(stage)]!.info) - (stage.holdoutRows ?? 0);
-  const fit = { d, rank: stage.rank };
   const warnings: string[] = [];
   for (const file of [path, previousOf(path)]) {
     if (!existsSync(file)) continue;
     try {
-      const model = fresh();
-      const resume = readInto(model, file, fit);
+      const { model, resume } = readCheckpoint(config, stage, file);
       return { model, from: file, ...(resume ? { resume } : {}), warnings };
     } catch (e) {
       const aside = `${file}.rejected-${now().toISOString().replace(/[:.]/g, '-')}`;
@@ -81,11 +75,11 @@ export function restoreRunModel(config: PipelineConfig, path: string, now: () =>
       warnings.push(`checkpoint ${file} not used: ${(e as Error).message}${moved}`);
     }
   }
-  return { model: fresh(), from: undefined, warnings };
+  return { model: onlineNmfModelFor(config, stage), from: undefined, warnings };
 }
 
-/** Restores `model` from `file`; the resume point of a run checkpoint. Throws saying what is wrong. */
-function readInto(model: OnlineNMF, file: string, fit: { d: number; rank: number }): ResumePoint | undefined {
+/** The stage's model restored from `file`, and the resume point of a run checkpoint. Throws saying what is wrong. */
+function readCheckpoint(config: PipelineConfig, stage: StageOf<'onlineNmf'>, file: string): { model: OnlineNMF; resume?: ResumePoint } {
   let data: Partial<RunCheckpoint> & Record<string, unknown>;
   try {
     data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
@@ -95,19 +89,13 @@ function readInto(model: OnlineNMF, file: string, fit: { d: number; rank: number
   if (typeof data !== 'object' || data === null) throw new Error('not a checkpoint (a JSON object)');
   const run = data.format === 'cfstream-run-checkpoint';
   if (run && data.version !== 1) throw new Error(`checkpoint version ${String(data.version)} is not 1`);
-  const state = (run ? data.model : data) as OnlineNmfState | undefined;
-  if (state && typeof state === 'object') {
-    if (typeof state.d === 'number' && state.d !== fit.d) throw new Error(`its model takes frames of length ${state.d}, this config's model ${fit.d}`);
-    const rank = (state.options as { rank?: unknown } | undefined)?.rank;
-    if (typeof rank === 'number' && rank !== fit.rank) throw new Error(`its model has rank ${rank}, this config's onlineNmf rank ${fit.rank}`);
-  }
-  model.restore(state as OnlineNmfState);
-  if (!run) return undefined;
+  const model = onlineNmfModelFor(config, stage, (run ? data.model : data) ?? null); // null: refused by restore, not a new model
+  if (!run) return { model };
   const n = (v: unknown, name: string): number => {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`checkpoint field ${name} is not a finite number`);
     return v;
   };
-  return { lastSeq: n(data.lastSeq, 'lastSeq'), lastT: n(data.lastT, 'lastT'), index: n(data.index, 'index') };
+  return { model, resume: { lastSeq: n(data.lastSeq, 'lastSeq'), lastT: n(data.lastT, 'lastT'), index: n(data.index, 'index') } };
 }
 
 /**
