@@ -171,7 +171,7 @@ function uriInteger(owner: string, key: string, value: string, min: number): num
  */
 export function topicMatches(filter: string, topic: string): boolean {
   if (filter === topic) return true;
-  if (!filter.includes('+') && !filter.includes('#')) return false;
+  if (!isWildcardFilter(filter)) return false;
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
   const f = filter.split('/');
   const t = topic.split('/');

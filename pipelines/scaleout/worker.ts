@@ -208,8 +208,10 @@ export class Worker {
         const c = decodeCheckpoint(m.payload, m.topic);
         if (c) this.checkpoints.set(stream, c);
         else this.checkpoints.delete(stream);
-        const slot = this.slots.get(stream);
-        if (c && c.owner !== this.id && !c.released && slot?.state === 'running') this.fence(stream, slot.task, c.owner);
+        if (c && c.owner !== this.id && !c.released && this.slots.get(stream)?.state === 'running') {
+          this.warn(`stream ${stream}: ${c.owner} claimed it; stopping it here without a checkpoint`);
+          void this.release(stream, 'fenced');
+        }
       } catch (e) {
         this.warn((e as Error).message);
       }
@@ -327,23 +329,13 @@ export class Worker {
     this.scheduleRebalance();
   }
 
-  /** Another worker claimed a stream this one runs: stop it now, leaving the checkpoint to the new owner. */
-  private fence(stream: string, task: StreamTask, by: string): void {
-    this.slots.set(stream, { state: 'releasing' });
-    this.warn(`stream ${stream}: ${by} claimed it; stopping it here without a checkpoint`);
-    void task.abort().then((report) => this.log({ event: 'released', reason: 'fenced', ...report }), (e: Error) => this.warn(`stream ${stream}: stopping failed: ${e.message}`))
-      .finally(() => {
-        this.slots.delete(stream);
-        if (!this.stopping) this.scheduleRebalance();
-      });
-  }
-
-  private async release(stream: string, reason: 'rebalance' | 'stop' | 'stream gone' | 'header changed'): Promise<void> {
+  /** Stops a stream this worker runs; 'fenced' (another worker claimed it): at once, leaving the checkpoint to the new owner. */
+  private async release(stream: string, reason: Extract<WorkerEvent, { event: 'released' }>['reason']): Promise<void> {
     const slot = this.slots.get(stream);
     if (!slot || slot.state !== 'running') return;
     this.slots.set(stream, { state: 'releasing' });
     try {
-      const report = await slot.task.release();
+      const report = await (reason === 'fenced' ? slot.task.abort() : slot.task.release());
       this.log({ event: 'released', reason, ...report });
     } catch (e) {
       this.warn(`stream ${stream}: release failed: ${(e as Error).message}`);
