@@ -105,8 +105,9 @@
  *            was published (framesTotal + lost + rejected, or `drainMs` (≥ 2.5 s) without
  *            progress), SIGTERMs the workers and reads their 'released' records (stderr JSON log):
  *            per stream, published = fed + gaps + frames before the first seq fed + frames after
- *            the last (tail), the released seq ranges tile without overlap, and duplicates are 0
- *            (`accountingExact`); `processedEqualsFed`: the metrics' final framesTotal = frames fed.
+ *            the last (tail) and the released seq ranges tile without overlap (`accountingExact`;
+ *            QoS 1 redeliveries skipped by seq at a handover are reported as `duplicates`, they do
+ *            not break it); `processedEqualsFed`: the metrics' final framesTotal = frames fed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

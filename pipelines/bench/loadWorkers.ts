@@ -111,7 +111,7 @@ export interface LoadWorkerStream {
   lastSeq: number;
   /** 'released' records of this stream (1 without handovers). */
   tasks: number;
-  /** published = fed + gaps + beforeFirst + tail, the ranges tile without overlap, 0 duplicates. */
+  /** published = fed + gaps + beforeFirst + tail and the ranges tile without overlap (skipped redeliveries, `duplicates`, do not break it). */
   exact: boolean;
 }
 
@@ -513,7 +513,7 @@ function streamAccount(id: string, published: number, recs: Released[], processe
   let tiles = fedRecs.length === 0 || fed + gaps === lastSeq - firstSeq + 1;
   for (let i = 1; i < fedRecs.length; i++) if (fedRecs[i]!.firstSeq <= fedRecs[i - 1]!.lastSeq) tiles = false;
   const byWorker = new Map<string, number>();
-  const exact = tiles && duplicates === 0 && tail >= 0 && published === fed + gaps + beforeFirst + tail;
+  const exact = tiles && tail >= 0 && published === fed + gaps + beforeFirst + tail;
   return {
     id, owner: null, published, fed, processed, gaps, beforeFirst, tail, dropped: gaps + beforeFirst + Math.max(0, tail),
     duplicates, rejects, firstSeq, lastSeq, tasks: recs.length, exact, byWorker,

@@ -162,7 +162,15 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     expect(await b.exit).toBe(0);
     names.forEach((s, i) => {
       const ranges = [...released(a), ...released(b)].filter((r) => r.stream === s);
-      expect(ranges.reduce((n, r) => n + r.duplicates, 0), `${s}: duplicates`).toBe(0);
+      // A handover may see QoS 1 redelivery: the broker resends what it had in flight to the old
+      // owner when the DISCONNECT crossed it, and the new owner skips those by the checkpoint's
+      // seq. So only a range that began at a handover may have any, whole messages of 25 frames,
+      // at most mosquitto's in-flight window (20 messages); the tiling below is the exactly-once proof.
+      const first = ranges.find((r) => r.firstSeq === 0);
+      expect(first?.duplicates, `${s}: duplicates in the first owner's range`).toBe(0);
+      const duplicates = ranges.reduce((n, r) => n + r.duplicates, 0);
+      expect(duplicates % 25, `${s}: duplicates are whole redelivered messages`).toBe(0);
+      expect(duplicates, `${s}: duplicates`).toBeLessThanOrEqual(20 * 25 * (ranges.length - 1));
       tiles(ranges, 0, lastSeqs[i]!, s);
       expect(ranges.reduce((n, r) => n + (r as unknown as { rejects: number }).rejects, 0), `${s}: rejects`).toBe(i === 0 ? 2 : 0);
     });
