@@ -82,9 +82,9 @@ describe('bench load', () => {
 
   it('refuses bad flags with a usage error naming the flag', async () => {
     await expect(benchLoadCommand(['--qos', '2'])).rejects.toThrow(UsageError);
-    await expect(benchLoadCommand(['--broker', 'rabbit'])).rejects.toThrow(/--broker/);
+    await expect(benchLoadCommand(['--broker', 'rabbit'])).rejects.toThrow(/option 'broker' must be 'embedded', 'aedes', 'mosquitto' or a broker URL \(mqtt:\/\/host:port, …\); got "rabbit"/);
     await expect(benchLoadCommand(['--model', 'cp'])).rejects.toThrow(/--model/);
-    await expect(benchLoadCommand(['--rate', '1', '--seconds', '1'])).rejects.toThrow(/at least one batch/);
+    await expect(benchLoadCommand(['--rate', '1', '--seconds', '1'])).rejects.toThrow(/option 'seconds' must be long enough for one batch of 25 frames/);
     await expect(benchLoadCommand(['--bogus'])).rejects.toThrow(/bench load/);
     await expect(benchLoad({ devices: 0 })).rejects.toThrow(InvalidOptionError);
     await expect(benchLoad({ broker: 'amqp://x' })).rejects.toThrow(/option 'broker' must be/);
@@ -93,9 +93,9 @@ describe('bench load', () => {
 
 describe('bench load --workers: refusals', () => {
   it('refuses a broker the workers cannot share, and a pipeline without onlineNmf', async () => {
-    await expect(benchLoadCommand(['--workers', '2', '--broker', 'embedded'])).rejects.toThrow(/--broker embedded with --workers 2: workers share the device streams only through a real broker/);
-    await expect(benchLoadCommand(['--workers', '1', '--broker', 'aedes'])).rejects.toThrow(UsageError);
-    await expect(benchLoadCommand(['--workers', '1', '--model', 'none'])).rejects.toThrow(/--model none with --workers/);
+    await expect(benchLoadCommand(['--workers', '2', '--broker', 'embedded'])).rejects.toThrow(/option 'broker' must be 'mosquitto' or a broker URL with workers \(2\): workers are separate processes that share the device streams only through a real broker/);
+    await expect(benchLoadCommand(['--workers', '1', '--broker', 'aedes'])).rejects.toThrow(InvalidOptionError);
+    await expect(benchLoadCommand(['--workers', '1', '--model', 'none'])).rejects.toThrow(/option 'model' must be 'nmf' or 'nmf-only' with workers/);
     await expect(benchLoadCommand(['--workers', '-1'])).rejects.toThrow(/--workers/);
     await expect(benchLoad({ workers: 1, broker: 'embedded' })).rejects.toThrow(/option 'broker' must be 'mosquitto' or a broker URL with workers/);
     await expect(benchLoad({ workers: 1, broker: 'ws://127.0.0.1:9001/mqtt' })).rejects.toThrow(/without a path/);

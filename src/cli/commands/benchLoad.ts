@@ -37,13 +37,9 @@ export async function benchLoadCommand(argv: string[]): Promise<number> {
   const n = num('n', v.n, { int: true, min: 2, def: 256 });
   const d = num('d', v.d, { int: true, min: 1, max: n - 1, def: 64 });
   const workers = num('workers', v.workers, { int: true, min: 0, max: 256, def: 0 });
+  // The broker, its fit with --workers, --model none with workers and --seconds × --rate are
+  // checked once, by benchLoad's options (InvalidOptionError: exit 2 naming the option).
   const broker = v.broker ?? (workers > 0 ? 'mosquitto' : 'embedded');
-  if (!['embedded', 'aedes', 'mosquitto'].includes(broker) && !/^(mqtts?|wss?):\/\/.+/.test(broker)) {
-    throw new UsageError(`--broker must be embedded, aedes, mosquitto or a broker URL (mqtt://host:port, …); got ${JSON.stringify(broker)}`);
-  }
-  if (workers > 0 && (broker === 'embedded' || broker === 'aedes')) {
-    throw new UsageError(`--broker ${broker} with --workers ${workers}: workers share the device streams only through a real broker (persistent sessions, retained checkpoints); use --broker mosquitto (the default with --workers) or a broker URL`);
-  }
   const options = {
     devices: num('devices', v.devices, { int: true, min: 1, max: 10_000, def: 100 }),
     rate: num('rate', v.rate, { min: 0.001, def: 250 }),
@@ -68,8 +64,6 @@ export async function benchLoadCommand(argv: string[]): Promise<number> {
     seed: num('seed', v.seed, { int: true, min: 0, def: 0 }),
     workers,
   };
-  if (workers > 0 && options.model === 'none') throw new UsageError('--model none with --workers: a worker\'s pipeline needs onlineNmf (it hands streams over by that model); use nmf or nmf-only');
-  if (options.seconds * options.rate < options.batch) throw new UsageError(`--seconds × --rate must give at least one batch of --batch ${options.batch} frames`);
   const bar = progress('bench load', !v.json);
   const res = await benchLoad({ ...options, onProgress: (f) => bar.update(f) });
   bar.done();
