@@ -23,6 +23,7 @@ import { decodeSensorPayload } from '../../devices/mqtt/sensor.js';
 import type { OnlineNMF } from '../../src/factorize/online/nmf.js';
 import type { Frame, StreamInfo } from '../../src/frames/index.js';
 import { buildPipeline, onlineNmfModelFor } from '../builder.js';
+import { LogThrottle } from '../internal/logThrottle.js';
 import type { PipelineConfig, StageOf } from '../config.js';
 import type { PipelineEvent } from '../events.js';
 import { MqttSink } from '../sinks/mqtt.js';
@@ -93,11 +94,10 @@ export class StreamTask {
   private counts = { frames: 0, duplicates: 0, restarts: 0, gaps: 0, rejects: 0, reconstructions: 0 };
   private index: number;
   private releasing: Promise<StreamTaskReport> | undefined;
-  private lastWarnAt = -Infinity;
   private lastFrameAt = performance.now();
   private staleTimer: ReturnType<typeof setInterval> | undefined;
-  private warnedRejects = 0;
-  private decodeRejects = 0;
+  /** A device sending garbage at 10 messages/s must not flood the log: one line per 5 s, with a count. */
+  private readonly rejectLog = new LogThrottle(1, 5000);
   private readonly t0 = performance.now();
   private connection: MqttConnection | undefined;
   private sink: MqttSink | undefined;
@@ -201,16 +201,8 @@ export class StreamTask {
     const r = decodeSensorPayload(m.payload, this.o.info, m.topic);
     if (!r.ok) {
       this.counts.rejects++;
-      this.decodeRejects++;
-      // A device sending garbage at 10 messages/s must not flood the log: the first reject of
-      // every 5 s is written with how many were not.
-      const now = performance.now();
-      if (now - this.lastWarnAt >= 5000) {
-        const more = this.decodeRejects - 1 - this.warnedRejects;
-        this.o.warn(`stream ${this.o.stream}: rejected (${r.reason}): ${r.message}${more > 0 ? ` (+${more} more since the last report)` : ''}`);
-        this.lastWarnAt = now;
-        this.warnedRejects = this.decodeRejects;
-      }
+      const more = this.rejectLog.admit();
+      if (more !== undefined) this.o.warn(`stream ${this.o.stream}: rejected (${r.reason}): ${r.message}${more > 0 ? ` (+${more} more since the last report)` : ''}`);
       return;
     }
     this.lastFrameAt = performance.now();

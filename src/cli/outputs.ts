@@ -11,6 +11,7 @@ import type { EmbeddedBroker } from '../../devices/mqtt/broker.js';
 import type { BrokerUser } from '../../devices/mqtt/brokerAuth.js';
 import type { StreamInfo } from '../frames/index.js';
 import type { ActivationsMessage, FactorsMessage, MetricsSnapshot, OutputSettings } from '../../pipelines/index.js';
+import { LogThrottle } from '../../pipelines/internal/logThrottle.js';
 import { UsageError } from './args.js';
 
 /** What `startOutputs` needs. */
@@ -167,15 +168,15 @@ type BrokerSettings = NonNullable<OutputSettings['broker']>;
  * client retrying a bad password cannot flood the log. Returns the stop function.
  */
 function watchBroker(broker: EmbeddedBroker, log: (line: string) => void): () => Promise<void> {
-  let lines = 0, suppressed = 0, dropped = 0;
+  const refusals = new LogThrottle(10, 10_000);
+  let dropped = 0;
   const sub = broker.refusals$.subscribe((e) => {
-    if (lines++ < 10) log(`cfstream run: broker refused ${e.message}`);
-    else suppressed++;
+    const more = refusals.admit();
+    if (more !== undefined) log(`cfstream run: broker refused ${e.message}${more > 0 ? ` (+${more} more since the last report)` : ''}`);
   });
   const tick = setInterval(() => {
-    if (suppressed > 0) log(`cfstream run: broker refused ${suppressed} more (${JSON.stringify(broker.stats().byReason)} so far)`);
-    lines = 0;
-    suppressed = 0;
+    const held = refusals.flush();
+    if (held > 0) log(`cfstream run: broker refused ${held} more (${JSON.stringify(broker.stats().byReason)} so far)`);
     const d = broker.slowClientDrops();
     if (d.messages > dropped) {
       const who = Object.entries(d.byClient).sort((x, y) => y[1] - x[1]).slice(0, 5).map(([id, n]) => `${id}: ${n}`).join(', ');
