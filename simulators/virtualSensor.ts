@@ -8,8 +8,8 @@
  * <prefix>/<stream>/frames  CFSB batches of `batch` frames (QoS 0 or 1), or JSON {seq, t, values}, one frame each
  * ```
  *
- * Delivery: with `qos: 0` (default) a message is written once; one that cannot be sent (offline)
- * is counted as `unsent`; when the socket cannot keep up (a slow broker or link), at most
+ * Delivery: with `qos: 0` (default) a message is written once; one that cannot be sent (offline,
+ * or still in the socket when the link dropped) is counted as `unsent`; when the socket cannot keep up (a slow broker or link), at most
  * `QOS0_BACKLOG` messages wait for it, like a device's transmit buffer, and a message beyond that
  * is dropped and counted as `dropped`, so memory stays bounded. With `qos: 1` every message waits in an outbox until the broker
  * acknowledges it: at most `maxInFlight` are unacknowledged at a time, nothing is handed to the

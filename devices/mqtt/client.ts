@@ -15,7 +15,10 @@
  * (exponential backoff) on every close and calls `client.connect()` again, which keeps mqtt.js's
  * outgoing store, so QoS 1 messages in flight at the loss are sent again after the reconnect.
  * mqtt.js does not queue QoS 0 messages while offline here (`queueQoSZero: false`): a publisher
- * that wants an offline queue keeps its own, bounded one (pipelines/sinks/mqtt.ts does).
+ * that wants an offline queue keeps its own, bounded one (pipelines/sinks/mqtt.ts does). A QoS 0
+ * publish still in a backed-up socket when the link drops is rejected ('link-lost') at once:
+ * mqtt.js would call it back only on the dead socket's 'drain', that is never, and a publisher
+ * counting what it has in flight would wait for it forever.
  *
  * Every event carries the broker URL (without credentials) and a reason in words.
  *
@@ -93,6 +96,8 @@ export class MqttConnection {
   private fatal: { message: string; code: number | undefined } | undefined;
   private firstConnect: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
   private closing: Promise<void> | undefined;
+  /** QoS 0 publishes handed to mqtt.js and not yet written to the socket (module header). */
+  private readonly unwritten = new Set<{ readonly topic: string; readonly reject: (e: Error) => void }>();
   private readonly totals: MqttConnectionStats = { connects: 0, disconnects: 0, reconnectAttempts: 0, fallbacks: 0, errors: 0, messagesIn: 0, published: 0 };
 
   /**
@@ -205,7 +210,10 @@ export class MqttConnection {
     if (options.properties && this.version === 5) opts.properties = { ...options.properties };
     const body = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     return new Promise<void>((resolve, reject) => {
+      const pending = opts.qos === 0 ? { topic, reject } : undefined;
+      if (pending) this.unwritten.add(pending);
       client.publish(topic, body, opts, (err) => {
+        if (pending && !this.unwritten.delete(pending)) return; // written off with its link
         if (err) reject(new Error(`mqtt ${this.url}: publish to ${topic} failed: ${err.message}`));
         else {
           this.totals.published++;
@@ -313,7 +321,10 @@ export class MqttConnection {
       this.dispatch({ topic, payload, retain: packet.retain, qos: packet.qos, properties: packet.properties as Record<string, unknown> | undefined });
     });
     client.on('error', (err) => this.onError(err));
-    client.on('close', () => this.onClose());
+    client.on('close', () => {
+      this.loseUnwritten();
+      this.onClose();
+    });
   }
 
   /** Hands one message to the observers of its exact topic, the matching wildcard filters, then messages$. */
@@ -396,6 +407,14 @@ export class MqttConnection {
     this.emit({ type: 'reconnect', url: this.url, attempt: plan.attempt, delayMs: plan.delayMs, reason });
   }
 
+  /** Rejects the QoS 0 publishes the socket held: they went with it (module header). */
+  private loseUnwritten(): void {
+    if (this.unwritten.size === 0) return;
+    const lost = [...this.unwritten];
+    this.unwritten.clear();
+    for (const p of lost) p.reject(new MqttConnectionError(this.url, 'link-lost', `QoS 0 publish to ${p.topic} was still in the socket, not written`));
+  }
+
   private fallBackTo4(reason: string): void {
     const client = this.mqttClient!;
     this.version = 4;
@@ -428,6 +447,7 @@ export class MqttConnection {
         }
       } else await client.endAsync(true).catch(() => undefined);
     }
+    this.loseUnwritten();
     this.emit({ type: 'close', url: this.url, by, reason });
     const err = new MqttConnectionError(this.url, by === 'client' ? 'closed' : by, reason, code);
     this.firstConnect?.reject(err);

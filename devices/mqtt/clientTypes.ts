@@ -68,12 +68,13 @@ export class MqttConnectionError extends Error {
   override name = 'MqttConnectionError';
   constructor(
     readonly url: string,
-    readonly by: 'refused' | 'gave-up' | 'closed',
+    /** 'link-lost': a QoS 0 publish the socket still held when the link dropped (never written). */
+    readonly by: 'refused' | 'gave-up' | 'closed' | 'link-lost',
     readonly problem: string,
     /** The CONNACK return / reason code, when the broker refused. */
     readonly code?: number,
   ) {
-    super(`mqtt ${url}: ${by === 'refused' ? 'connection refused' : by === 'gave-up' ? 'gave up reconnecting' : 'closed'}: ${problem}`);
+    super(`mqtt ${url}: ${by === 'refused' ? 'connection refused' : by === 'gave-up' ? 'gave up reconnecting' : by === 'link-lost' ? 'link lost' : 'closed'}: ${problem}`);
   }
 }
 

@@ -38,7 +38,7 @@
  * and drops the properties).
  */
 import { Subject, Subscription, type Observable } from 'rxjs';
-import { MqttConnection, type MqttClientOptions, type MqttConnectionEvent, type MqttPublishProperties, type ResolvedMqttClientOptions } from '../../devices/mqtt/client.js';
+import { MqttConnection, MqttConnectionError, type MqttClientOptions, type MqttConnectionEvent, type MqttPublishProperties, type ResolvedMqttClientOptions } from '../../devices/mqtt/client.js';
 import { resolveMqttClientOptions } from '../../devices/mqtt/clientOptions.js';
 import { checkTopicPart, DEFAULT_TOPIC_PREFIX, streamTopics, topicSegment, type StreamTopics } from '../../devices/mqtt/topics.js';
 import { InvalidOptionError } from '../../src/errors.js';
@@ -182,9 +182,6 @@ export class MqttSink {
   private readonly latest = new Map<string, Outgoing>();
   private readonly unsent = new Set<string>();
   private inFlight = 0;
-  /** QoS 0 messages in flight on the current link, and the link's number: the socket drops them with the link. */
-  private volatile = 0;
-  private link = 0;
   private readonly attached = new Subscription();
   private closing: Promise<void> | undefined;
   private readonly totals: Omit<MqttSinkStats, 'queued' | 'queueLimit' | 'retainedPending' | 'inFlight' | 'maxInFlight'> = {
@@ -203,7 +200,6 @@ export class MqttSink {
     this.connection.events$.subscribe({
       next: (e) => {
         if (e.type === 'connect') this.onConnect();
-        else if (e.type === 'offline') this.onOffline();
         this.eventsSubject.next(e);
       },
     });
@@ -335,14 +331,6 @@ export class MqttSink {
     this.pump();
   }
 
-  private onOffline(): void {
-    this.link++;
-    if (this.volatile === 0) return;
-    this.inFlight -= this.volatile;
-    this.drop(this.topics.base, 'link-lost', this.volatile);
-    this.volatile = 0;
-  }
-
   private send(m: Outgoing): void {
     if (this.closing) return this.drop(m.topic, 'closed', 1);
     if (m.retain) {
@@ -375,13 +363,7 @@ export class MqttSink {
 
   private publishNow(m: Outgoing): void {
     this.inFlight++;
-    if (m.qos === 0) this.volatile++;
-    const link = this.link;
     const settle = () => {
-      if (m.qos === 0) {
-        if (link !== this.link) return; // written off with its link (onOffline)
-        this.volatile--;
-      }
       this.inFlight--;
       this.pump();
     };
@@ -391,8 +373,11 @@ export class MqttSink {
         settle();
       },
       (e: Error) => {
-        this.totals.failed++;
-        this.eventsSubject.next({ type: 'publish-error', topic: m.topic, message: e.message, failed: this.totals.failed });
+        if (e instanceof MqttConnectionError && e.by === 'link-lost') this.drop(m.topic, 'link-lost', 1);
+        else {
+          this.totals.failed++;
+          this.eventsSubject.next({ type: 'publish-error', topic: m.topic, message: e.message, failed: this.totals.failed });
+        }
         settle();
       },
     );

@@ -183,6 +183,37 @@ describe('VirtualSensor delivery', () => {
     }
   });
 
+  it('QoS 0: the messages a backed-up socket held when the link dropped are counted as unsent, and sending goes on after the reconnect', async () => {
+    // First connection: CONNACK, then never read (the socket backs up); later ones read everything.
+    const sockets: Socket[] = [];
+    const server = createServer((sock) => {
+      const first = sockets.length === 0;
+      sockets.push(sock);
+      sock.once('data', () => {
+        sock.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+        if (first) sock.pause();
+        else sock.on('data', () => undefined);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sensor = await VirtualSensor.start({ broker: { url, protocolVersion: 4, keepalive: 0, reconnectPeriod: 100, reconnectMaxPeriod: 100 }, prefix: 'q0', stream: 'relink', n: 64, rate: 100_000, batch: 25, publishInfo: false });
+    try {
+      await waitFor(() => sensor.stats().inFlight === QOS0_BACKLOG, 'the socket to back up', 10_000);
+      const stuck = sensor.stats();
+      sockets[0]!.destroy(); // the link drops with QOS0_BACKLOG messages in the socket
+      await waitFor(() => sockets.length === 2 && sensor.stats().messages > stuck.messages + 1000, 'messages written after the reconnect', 10_000);
+      const s = sensor.stats();
+      expect(s.inFlight).toBeLessThan(QOS0_BACKLOG);
+      // Written off with the link, not waiting for a socket that is gone.
+      expect(s.unsent - stuck.unsent).toBeGreaterThanOrEqual(QOS0_BACKLOG);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await sensor.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('pause() silences it and resume() goes on from the next seq at the same rate', async () => {
     const broker = await startBroker({ port: 0, wsPort: false });
     const sensor = await VirtualSensor.start({ broker: { url: broker.url, protocolVersion: 4 }, prefix: 'qs', stream: 'p1', n: 4, rate: 1000, batch: 10 });
