@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
@@ -13,7 +13,7 @@ import {
 } from '../../../devices/mqtt/client.js';
 import { topicMatches } from '../../../devices/mqtt/topics.js';
 import { InvalidOptionError } from '../../../src/errors.js';
-import { describeMosquitto, freePort, rawSubscriber, startMosquitto, waitFor, type Mosquitto } from './helpers.js';
+import { describeMosquitto, freePort, rawSubscriber, startMosquitto, startStuckBroker, waitFor, type Mosquitto } from './helpers.js';
 
 const open: MqttConnection[] = [];
 function track(c: MqttConnection): MqttConnection {
@@ -245,30 +245,23 @@ describe('MqttConnection reconnecting', () => {
   });
 
   it('rejects the QoS 0 publishes a backed-up socket held when the link drops (link-lost), instead of never settling', async () => {
-    // A "broker" that sends CONNACK and then never reads: the socket backs up.
-    const sockets: Socket[] = [];
-    const server = createServer((sock) => {
-      sockets.push(sock);
-      sock.once('data', () => { sock.write(Buffer.from([0x20, 0x02, 0x00, 0x00])); sock.pause(); });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const stuck = await startStuckBroker();
     try {
-      const conn = track(await connectMqtt({ url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, protocolVersion: 4, keepalive: 0, reconnectPeriod: 0 }));
+      const conn = track(await connectMqtt({ url: stuck.url, protocolVersion: 4, keepalive: 0, reconnectPeriod: 0 }));
       const big = new Uint8Array(256 * 1024);
       const outcomes: (Error | 'written')[] = [];
       for (let i = 0; i < 64; i++) conn.publish(`t/${i}`, big).then(() => outcomes.push('written'), (e: Error) => outcomes.push(e));
       await new Promise((r) => setTimeout(r, 200)); // 16 MiB cannot all go into the kernel's buffers
       const unsettled = 64 - outcomes.length;
       expect(unsettled).toBeGreaterThan(0);
-      sockets[0]!.destroy();
+      stuck.sockets[0]!.destroy();
       await waitFor(() => outcomes.length === 64, 'every publish to settle', 5000);
       const lost = outcomes.filter((o): o is MqttConnectionError => o instanceof MqttConnectionError);
       expect(lost).toHaveLength(unsettled);
       expect(lost[0]!.by).toBe('link-lost');
       expect(lost[0]!.message).toMatch(/: link lost: QoS 0 publish to t\/\d+ was still in the socket, not written/);
     } finally {
-      for (const sock of sockets) sock.destroy();
-      await new Promise((r) => server.close(r));
+      await stuck.close();
     }
   });
 

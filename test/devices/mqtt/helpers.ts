@@ -201,3 +201,38 @@ export async function rawSubscriber(url: string, filter: string | string[], prot
 export async function rawPublisher(url: string, protocolVersion: 4 | 5 = 4): Promise<MqttClient> {
   return mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0, clientId: `testpub_${Math.random().toString(16).slice(2, 10)}` });
 }
+
+/** A fake broker that accepts a connection (CONNACK 0) and then stops reading it: the client's socket backs up. */
+export interface StuckBroker {
+  readonly url: string;
+  /** Every connection accepted, in order. */
+  readonly sockets: Socket[];
+  /** Destroys every connection first (a clean close would wait for a stuck socket), then stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a `StuckBroker` on a free loopback port.
+ * @param stuckConnections how many connections to stall (the first ones); later ones read and discard everything
+ */
+export async function startStuckBroker(stuckConnections = Infinity): Promise<StuckBroker> {
+  const sockets: Socket[] = [];
+  const server = createServer((sock) => {
+    const stuck = sockets.length < stuckConnections;
+    sockets.push(sock);
+    sock.once('data', () => {
+      sock.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+      if (stuck) sock.pause();
+      else sock.on('data', () => undefined);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sockets,
+    async close() {
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

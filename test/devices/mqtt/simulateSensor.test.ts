@@ -4,7 +4,6 @@
  * and pause/resume (a silent sensor).
  */
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { startBroker, type EmbeddedBroker } from '../../../devices/mqtt/broker.j
 import { VirtualSensor, DEFAULT_VIRTUAL_SENSOR_OPTIONS, QOS0_BACKLOG } from '../../../simulators/virtualSensor.js';
 import { mqttSource, type MqttSourceEvent } from '../../../devices/mqtt/sensor.js';
 import type { Frame } from '../../../src/frames/index.js';
-import { waitFor } from './helpers.js';
+import { startStuckBroker, waitFor } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -156,15 +155,8 @@ describe('VirtualSensor delivery', () => {
   });
 
   it('QoS 0: a broker that stops reading backs the socket up; at most QOS0_BACKLOG messages wait, the rest are dropped and counted', async () => {
-    // A "broker" that accepts the connection (CONNACK) and then never reads again.
-    const sockets: Socket[] = [];
-    const server = createServer((sock) => {
-      sockets.push(sock);
-      sock.once('data', () => { sock.write(Buffer.from([0x20, 0x02, 0x00, 0x00])); sock.pause(); });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const sensor = await VirtualSensor.start({ broker: { url, protocolVersion: 4, keepalive: 0 }, prefix: 'q0', stream: 'stuck', n: 64, rate: 100_000, batch: 25, publishInfo: false });
+    const stuck = await startStuckBroker();
+    const sensor = await VirtualSensor.start({ broker: { url: stuck.url, protocolVersion: 4, keepalive: 0 }, prefix: 'q0', stream: 'stuck', n: 64, rate: 100_000, batch: 25, publishInfo: false });
     try {
       let most = 0;
       await waitFor(() => {
@@ -177,40 +169,26 @@ describe('VirtualSensor delivery', () => {
       expect(s.droppedFrames).toBe(25 * s.dropped);
       expect(s.messages).toBeGreaterThan(0); // what the kernel's buffers took before
     } finally {
-      for (const sock of sockets) sock.destroy(); // first: a clean close would wait for the stuck socket
+      await stuck.close(); // first: a clean close would wait for the stuck socket
       await sensor.close();
-      await new Promise((r) => server.close(r));
     }
   });
 
   it('QoS 0: the messages a backed-up socket held when the link dropped are counted as unsent, and sending goes on after the reconnect', async () => {
-    // First connection: CONNACK, then never read (the socket backs up); later ones read everything.
-    const sockets: Socket[] = [];
-    const server = createServer((sock) => {
-      const first = sockets.length === 0;
-      sockets.push(sock);
-      sock.once('data', () => {
-        sock.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
-        if (first) sock.pause();
-        else sock.on('data', () => undefined);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const sensor = await VirtualSensor.start({ broker: { url, protocolVersion: 4, keepalive: 0, reconnectPeriod: 100, reconnectMaxPeriod: 100 }, prefix: 'q0', stream: 'relink', n: 64, rate: 100_000, batch: 25, publishInfo: false });
+    const stuck = await startStuckBroker(1); // later connections read everything
+    const sensor = await VirtualSensor.start({ broker: { url: stuck.url, protocolVersion: 4, keepalive: 0, reconnectPeriod: 100, reconnectMaxPeriod: 100 }, prefix: 'q0', stream: 'relink', n: 64, rate: 100_000, batch: 25, publishInfo: false });
     try {
       await waitFor(() => sensor.stats().inFlight === QOS0_BACKLOG, 'the socket to back up', 10_000);
-      const stuck = sensor.stats();
-      sockets[0]!.destroy(); // the link drops with QOS0_BACKLOG messages in the socket
-      await waitFor(() => sockets.length === 2 && sensor.stats().messages > stuck.messages + 1000, 'messages written after the reconnect', 10_000);
+      const before = sensor.stats();
+      stuck.sockets[0]!.destroy(); // the link drops with QOS0_BACKLOG messages in the socket
+      await waitFor(() => stuck.sockets.length === 2 && sensor.stats().messages > before.messages + 1000, 'messages written after the reconnect', 10_000);
       const s = sensor.stats();
       expect(s.inFlight).toBeLessThan(QOS0_BACKLOG);
       // Written off with the link, not waiting for a socket that is gone.
-      expect(s.unsent - stuck.unsent).toBeGreaterThanOrEqual(QOS0_BACKLOG);
+      expect(s.unsent - before.unsent).toBeGreaterThanOrEqual(QOS0_BACKLOG);
     } finally {
-      for (const sock of sockets) sock.destroy();
+      await stuck.close();
       await sensor.close();
-      await new Promise((r) => server.close(r));
     }
   });
 
