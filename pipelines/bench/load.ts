@@ -127,6 +127,7 @@ import { encodeBatch, validateStreamInfo, type Frame, type StreamInfo } from '..
 import { makeProjection, type ProjectionSpec } from '../../src/sensing/index.js';
 import { batchFrames } from '../batch.js';
 import { detectGaps } from '../detectGaps.js';
+import { settledWithin } from '../internal/settledWithin.js';
 import type { PipelineEvent } from '../events.js';
 import { onlineNmf } from '../onlineNmf.js';
 import { reconstruct } from '../reconstruct.js';
@@ -936,9 +937,7 @@ export async function benchLoad(options: BenchLoadOptions = {}): Promise<BenchLo
     sampler.sample();
     stop$.next();
     stop$.complete();
-    let giveUp: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled(finished), new Promise((resolve) => (giveUp = setTimeout(resolve, 10_000)))]);
-    clearTimeout(giveUp);
+    await settledWithin(Promise.allSettled(finished), 10_000);
 
     const result = summarize(o, broker, done, rec, sampler, { loadavgStart, backlogAtStop, drainSeconds, consumerDisconnects });
     await closeAll();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { MqttConnection, type MqttMessage } from '../../devices/mqtt/client.js';
+import { settledWithin } from '../internal/settledWithin.js';
 import { ownerOf } from '../scaleout/assign.js';
 import {
   devicesDone, expectFromChild, machineCpuSeconds, median, openBroker, OWNER, percentile, percentiles, PREFIX, procCpuSeconds, procRssMB, send, spawnChild,
@@ -296,9 +297,7 @@ class WorkerProcess {
   async terminate(graceMs: number): Promise<void> {
     if (this.exitInfo) return;
     this.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exited, new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); })]);
-    clearTimeout(timer);
+    await settledWithin(this.exited, graceMs);
     if (!this.exitInfo) {
       this.child.kill('SIGKILL');
       await this.exited;

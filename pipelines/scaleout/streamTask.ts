@@ -24,6 +24,7 @@ import type { OnlineNMF } from '../../src/factorize/online/nmf.js';
 import type { Frame, StreamInfo } from '../../src/frames/index.js';
 import { buildPipeline, onlineNmfModelFor } from '../builder.js';
 import { LogThrottle } from '../internal/logThrottle.js';
+import { settledWithin } from '../internal/settledWithin.js';
 import type { PipelineConfig, StageOf } from '../config.js';
 import type { PipelineEvent } from '../events.js';
 import { MqttSink } from '../sinks/mqtt.js';
@@ -59,6 +60,8 @@ export interface StreamTaskOptions {
   readonly restartBelowFrames?: number;
   /** 5000 ms. Silence on the frames topic after which the results' status says 'stale' (0: never). */
   readonly staleAfterMs?: number;
+  /** 10000 ms. How long a release waits for the broker to take the final checkpoint (a stopping worker must not hang on a broker that is gone). */
+  readonly checkpointTimeoutMs?: number;
 }
 
 /** What a stream task did while it ran (the `released` log record). */
@@ -81,6 +84,8 @@ export interface StreamTaskReport {
   readonly reconstructions: number;
   readonly index: number;
   readonly seconds: number;
+  /** The release's final checkpoint reached the broker (false: aborted, or the broker did not take it in time, so the next owner falls back to the last periodic one). */
+  readonly checkpointed: boolean;
 }
 
 /** A running stream (module header). */
@@ -249,13 +254,13 @@ export class StreamTask {
     for (const s of this.subs) s.unsubscribe();
     this.running?.unsubscribe();
     await this.sink?.close().catch(() => undefined);
-    return this.report();
+    return this.report(false);
   }
 
-  private report(): StreamTaskReport {
+  private report(checkpointed: boolean): StreamTaskReport {
     return {
       stream: this.o.stream, firstSeq: this.firstSeq, lastSeq: this.firstSeq < 0 ? -1 : this.fedSeq, ...this.counts, index: this.index,
-      seconds: (performance.now() - this.t0) / 1000,
+      seconds: (performance.now() - this.t0) / 1000, checkpointed,
     };
   }
 
@@ -267,14 +272,18 @@ export class StreamTask {
     // broker counts as delivered to this session is in the model before the checkpoint.
     await this.connection?.close().catch(() => undefined);
     this.frames.complete();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.done, new Promise<void>((r) => { timer = setTimeout(r, drainTimeoutMs); })]);
-    clearTimeout(timer);
+    await settledWithin(this.done, drainTimeoutMs);
     for (const s of this.subs) s.unsubscribe();
     this.running?.unsubscribe();
     // The results go 'offline' before the next owner can claim the stream and say 'online'.
     await this.sink?.close().catch(() => undefined);
-    await o.publishCheckpoint(this.snapshot(true));
-    return this.report();
+    let written = false;
+    const final = o.publishCheckpoint(this.snapshot(true)).then(
+      () => { written = true; },
+      (e: Error) => o.warn(`stream ${o.stream}: final checkpoint not written: ${e.message}`),
+    );
+    const limit = o.checkpointTimeoutMs ?? 10_000;
+    if (!(await settledWithin(final, limit))) o.warn(`stream ${o.stream}: the broker did not take the final checkpoint within ${limit} ms; the next owner starts from the last periodic one`);
+    return this.report(written);
   }
 }

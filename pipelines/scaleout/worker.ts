@@ -3,7 +3,8 @@
  * MQTT broker, each stream run by exactly one of them.
  *
  * ```
- * <coord>/members/<worker>       retained {id, pid, host, since}; a clean stop clears it (empty);
+ * <coord>/members/<worker>       retained {id, pid, host, since}, published again every
+ *                                memberGraceMs / 4 (the heartbeat); a clean stop clears it (empty);
  *                                the will (a crash, a lost link) replaces it with {id, gone: true}
  * <coord>/checkpoints/<stream>   retained StreamCheckpoint (checkpoint.ts): the model and the lock
  * <prefix>/+/info                retained StreamInfo of each device stream (the streams to run)
@@ -18,11 +19,14 @@
  * retained records, and the checkpoint's owner/released fields keep two workers off one stream
  * while their views of the member list briefly differ.
  *
- * A member that disappears counts as alive for `memberGraceMs` more: a broker restart publishes
- * every worker's will and drops every connection, and the workers re-announce themselves when they
- * reconnect; without the grace the first one back would take everybody's streams. After a
- * reconnect the member list is rebuilt from the retained records (so a worker that died while the
- * broker was away does not stay a member forever). Fencing: a worker that sees another claim a
+ * Liveness is heard, not read: a member counts as alive while its record was heard (retained or
+ * live) within the last `memberGraceMs`, on this worker's own clock. A retained record alone
+ * proves nothing (a worker stopped or killed while the broker was away leaves one saying 'here'
+ * that no will ever replaces; without the heartbeat its streams would wait for it forever). A
+ * will does not end a member at once either: a broker restart publishes every worker's will and
+ * drops every connection, and the workers re-announce when they reconnect; without the grace the
+ * first one back would take everybody's streams. While this worker's own link is down it hears
+ * nobody, so it judges nobody: after a reconnect every known member gets a fresh grace. Fencing: a worker that sees another claim a
  * stream it runs (a checkpoint naming another owner, not released) stops that stream at once,
  * without writing a checkpoint, so two workers never keep feeding one stream's session.
  */
@@ -33,6 +37,7 @@ import { checkTopicPart, topicSegment } from '../../devices/mqtt/topics.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { decodeStreamInfo, type StreamInfo } from '../../src/frames/index.js';
 import type { PipelineConfig } from '../config.js';
+import { settledWithin } from '../internal/settledWithin.js';
 import { ownerOf } from './assign.js';
 import { decodeCheckpoint, encodeCheckpoint, type StreamCheckpoint } from './checkpoint.js';
 import { StreamTask, type StreamTaskReport } from './streamTask.js';
@@ -59,8 +64,10 @@ export interface WorkerOptions {
   settleMs?: number;
   /** 30000 ms. How long to wait for a live owner to release a stream before taking it anyway. */
   takeoverTimeoutMs?: number;
-  /** 5000 ms. How long a worker whose member record vanished still counts as alive (module header): a crashed worker's streams move after this. */
+  /** 5000 ms (≥ 100). How long a member not heard from still counts as alive (module header): a crashed worker's streams move after this; the heartbeat is a quarter of it. */
   memberGraceMs?: number;
+  /** 10000 ms. How long stopping waits for the broker to take each stream's final checkpoint and the cleared member record: a worker stopped while its broker is gone still exits. */
+  stopTimeoutMs?: number;
   /** What happened (one record per event); default: nothing. */
   log?: (event: WorkerEvent) => void;
 }
@@ -76,7 +83,7 @@ export type WorkerEvent =
 
 /** The documented defaults of `WorkerOptions` (id, coordinationPrefix depend on the host and group). */
 export const DEFAULT_WORKER_OPTIONS = Object.freeze({
-  group: 'default', devicePrefix: 'cfstream', resultsPrefix: 'cfstream/results', checkpointEveryMs: 5000, settleMs: 1000, takeoverTimeoutMs: 30_000, memberGraceMs: 5000,
+  group: 'default', devicePrefix: 'cfstream', resultsPrefix: 'cfstream/results', checkpointEveryMs: 5000, settleMs: 1000, takeoverTimeoutMs: 30_000, memberGraceMs: 5000, stopTimeoutMs: 10_000,
 });
 
 type Slot = { state: 'acquiring' } | { state: 'running'; task: StreamTask } | { state: 'releasing' };
@@ -87,9 +94,13 @@ export class Worker {
   readonly id: string;
   private readonly o: Required<Omit<WorkerOptions, 'log'>> & Pick<WorkerOptions, 'log'>;
   private readonly control: MqttConnection;
-  private readonly members = new Set<string>();
-  /** Members whose record vanished, and when: alive for memberGraceMs more. */
-  private readonly goneAt = new Map<string, number>();
+  /** When each member's record ('here') was last heard, on this worker's clock (module header). */
+  private readonly heardAt = new Map<string, number>();
+  /** The live members as last logged (to log changes only). */
+  private liveList = '';
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Since when this worker's own link is down (undefined: up): the members' clock stops then. */
+  private offlineAt: number | undefined;
   private connects = 0;
   private readonly streams = new Map<string, StreamInfo>();
   private readonly checkpoints = new Map<string, StreamCheckpoint>();
@@ -112,8 +123,9 @@ export class Worker {
     checkTopicPart('Worker', 'resultsPrefix', o.resultsPrefix, true);
     checkTopicPart('Worker', 'coordinationPrefix', o.coordinationPrefix, true);
     if (o.resultsPrefix === o.devicePrefix) throw new InvalidOptionError('Worker', 'resultsPrefix', `a prefix other than the devices' (${o.devicePrefix}): results would overwrite the devices' retained info`, o.resultsPrefix);
-    for (const k of ['checkpointEveryMs', 'settleMs', 'takeoverTimeoutMs', 'memberGraceMs'] as const) {
-      if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] < (k === 'checkpointEveryMs' ? 100 : 0)) throw new InvalidOptionError('Worker', k, k === 'checkpointEveryMs' ? 'a number of ms ≥ 100' : 'a number of ms ≥ 0', o[k]);
+    for (const k of ['checkpointEveryMs', 'settleMs', 'takeoverTimeoutMs', 'memberGraceMs', 'stopTimeoutMs'] as const) {
+      const min = k === 'checkpointEveryMs' || k === 'memberGraceMs' ? 100 : 0;
+      if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] < min) throw new InvalidOptionError('Worker', k, `a number of ms ≥ ${min}`, o[k]);
     }
     this.o = o;
     this.id = o.id;
@@ -150,18 +162,30 @@ export class Worker {
     this.subs.push(this.control.messages$.subscribe((m) => this.onMessage(m)));
     this.subs.push(this.control.events$.subscribe((e) => {
       if (e.type === 'offline' || e.type === 'reconnect') this.warn(`control connection ${e.type}: ${e.reason}`);
+      if (e.type === 'offline') this.offlineAt ??= performance.now();
       if (e.type === 'connect' && ++this.connects > 1 && !this.stopping) {
-        // Back after a lost link: the retained records (delivered again now) are the truth; who
-        // does not re-announce within the grace is gone. Our own record may have been cleared by
-        // our will: say we are here again.
-        for (const id of this.members) if (id !== this.id) this.memberGone(id);
-        this.members.clear();
+        // Back after a lost link: we heard nobody meanwhile, so whoever was alive when we lost
+        // it gets a fresh grace to be heard again. Our own record may have been replaced by our
+        // will: say we are here again.
+        const now = performance.now();
+        const lostAt = this.offlineAt ?? now;
+        for (const [id, t] of this.heardAt) {
+          if (lostAt - t < o.memberGraceMs) this.heardAt.set(id, now);
+          else this.heardAt.delete(id);
+        }
+        this.offlineAt = undefined;
         void this.announce().catch(() => undefined);
+        this.scheduleRebalance();
       }
     }));
     await this.control.connect();
     await this.control.subscribe([`${o.coordinationPrefix}/members/+`, `${o.coordinationPrefix}/checkpoints/+`, `${o.devicePrefix}/+/info`], 1);
     await this.announce();
+    this.heartbeat = setInterval(() => {
+      if (!this.control.connected) return;
+      void this.announce().catch(() => undefined);
+      this.checkMembers();
+    }, Math.max(25, o.memberGraceMs / 4));
     this.log({ event: 'joined', worker: this.id, group: o.group });
     await new Promise((r) => setTimeout(r, o.settleMs));
     this.settled = true;
@@ -177,29 +201,18 @@ export class Worker {
     const coord = `${o.coordinationPrefix}/`;
     if (m.topic.startsWith(`${coord}members/`)) {
       const id = m.topic.slice(`${coord}members/`.length);
-      const had = this.members.has(id);
       const record = m.payload.length === 0 ? 'cleared' : memberRecord(m.payload, id);
       if (record === 'invalid') {
         // A phantom member would be assigned streams that nobody runs.
         this.warn(`member record ${m.topic} ignored: not {"id": "${id}", ...} JSON`);
         return;
       }
-      if (record === 'cleared') {
-        // A clean stop: its streams were released first, nothing to wait for.
-        this.members.delete(id);
-        this.goneAt.delete(id);
-      } else if (record === 'gone') {
-        // Its will: crashed, or only cut off (a broker restart); alive for the grace period.
-        if (had && id !== this.id) this.memberGone(id);
-        this.members.delete(id);
-      } else {
-        this.members.add(id);
-        this.goneAt.delete(id);
-      }
-      if (had !== this.members.has(id)) {
-        this.log({ event: 'members', members: [...this.members].sort() });
-        this.scheduleRebalance();
-      }
+      // A clean stop clears the record: its streams were released first, nothing to wait for.
+      // Its will ('gone': crashed, or only cut off by a broker restart) is not news: it stays
+      // alive until its grace after it was last heard runs out.
+      if (record === 'cleared') this.heardAt.delete(id);
+      else if (record === 'here') this.heardAt.set(id, performance.now());
+      this.checkMembers();
       return;
     }
     if (m.topic.startsWith(`${coord}checkpoints/`)) {
@@ -249,26 +262,30 @@ export class Worker {
     this.rebalanceTimer = setTimeout(() => { this.rebalanceTimer = undefined; this.rebalance(); }, 50);
   }
 
-  private memberGone(id: string): void {
-    if (this.goneAt.has(id)) return;
-    this.goneAt.set(id, performance.now());
-    // When its grace runs out, its streams are redistributed.
-    setTimeout(() => this.scheduleRebalance(), this.o.memberGraceMs + 10).unref();
-  }
-
-  /** Members, this worker, and vanished members still within their grace. */
+  /** This worker and the members heard within their grace (module header). */
   private live(): Set<string> {
-    const now = performance.now();
-    const out = new Set([...this.members, this.id]);
-    for (const [id, t] of this.goneAt) {
+    const now = this.offlineAt ?? performance.now();
+    const out = new Set([this.id]);
+    for (const [id, t] of this.heardAt) {
       if (now - t < this.o.memberGraceMs) out.add(id);
-      else this.goneAt.delete(id);
+      else this.heardAt.delete(id);
     }
     return out;
   }
 
+  /** Logs the live members when they changed, and redistributes the streams. */
+  private checkMembers(): void {
+    const list = [...this.live()].sort();
+    const key = list.join('\n');
+    if (key === this.liveList) return;
+    this.liveList = key;
+    this.log({ event: 'members', members: list });
+    this.scheduleRebalance();
+  }
+
   private rebalance(): void {
-    if (this.stopping) return;
+    // Cut off, this worker hears nobody: it neither takes nor gives streams until it is back.
+    if (this.stopping || !this.control.connected) return;
     const live = this.live();
     for (const stream of this.streams.keys()) {
       if (!this.slots.has(stream) && !this.refused.has(stream) && ownerOf(stream, live) === this.id) void this.acquire(stream);
@@ -310,7 +327,7 @@ export class Worker {
         framesTopic: `${o.devicePrefix}/${stream}/frames`, resultsPrefix: o.resultsPrefix,
         sessionId: `cfstream-${o.group}-s-${stream}`.slice(0, 200), checkpoint,
         publishCheckpoint: (c) => this.control.publish(this.checkpointTopic(stream), encodeCheckpoint(c), { qos: 1, retain: true }),
-        checkpointEveryMs: o.checkpointEveryMs,
+        checkpointEveryMs: o.checkpointEveryMs, checkpointTimeoutMs: o.stopTimeoutMs,
         warn: (m) => this.warn(m),
       });
     } catch (e) {
@@ -352,11 +369,14 @@ export class Worker {
 
   private async doStop(): Promise<void> {
     if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     // Streams still being acquired finish first, so each is released with a checkpoint.
     while ([...this.slots.values()].some((s) => s.state === 'acquiring')) await new Promise((r) => setTimeout(r, 20));
     await Promise.all([...this.slots.keys()].map((s) => this.release(s, 'stop')));
     while (this.slots.size > 0) await new Promise((r) => setTimeout(r, 20));
-    if (this.control.connected) await this.control.publish(this.memberTopic(this.id), '', { qos: 1, retain: true }).catch(() => undefined);
+    if (this.control.connected && !(await settledWithin(this.control.publish(this.memberTopic(this.id), '', { qos: 1, retain: true }), this.o.stopTimeoutMs))) {
+      this.warn(`the broker did not take the cleared member record within ${this.o.stopTimeoutMs} ms`);
+    }
     for (const s of this.subs) s.unsubscribe();
     await this.control.close();
     this.log({ event: 'left', worker: this.id });

@@ -42,6 +42,7 @@ import { MqttConnection, MqttConnectionError, type MqttClientOptions, type MqttC
 import { resolveMqttClientOptions } from '../../devices/mqtt/clientOptions.js';
 import { checkTopicPart, DEFAULT_TOPIC_PREFIX, streamTopics, topicSegment, type StreamTopics } from '../../devices/mqtt/topics.js';
 import { InvalidOptionError } from '../../src/errors.js';
+import { settledWithin } from '../internal/settledWithin.js';
 import { validateStreamInfo, type StreamInfo } from '../../src/frames/index.js';
 import type { MetricsSnapshot } from '../metrics.js';
 import type { FactorsMessage } from '../types.js';
@@ -305,8 +306,7 @@ export class MqttSink {
     this.unsent.clear();
     if (this.connection.connected) {
       const offline = this.connection.publish(this.topics.status, 'offline', { qos: 1, retain: true, properties: TEXT_PROPS });
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.o.closeTimeoutMs).unref());
-      await Promise.race([offline.then(() => void this.totals.published.status++, () => undefined), timeout]);
+      await settledWithin(offline.then(() => void this.totals.published.status++), this.o.closeTimeoutMs);
       await this.connection.close();
     } else {
       // Not connected: the broker has either never seen this client or has published its will already.

@@ -37,7 +37,7 @@ function worker(url: string, id: string, ...extra: string[]): WorkerProc {
 }
 
 const acquired = (w: WorkerProc, stream: string) => w.events.filter((e) => e.event === 'acquired' && e.stream === stream);
-const released = (w: WorkerProc) => w.events.filter((e) => e.event === 'released') as unknown as { stream: string; firstSeq: number; lastSeq: number; frames: number; gaps: number; duplicates: number }[];
+const released = (w: WorkerProc) => w.events.filter((e) => e.event === 'released') as unknown as { stream: string; firstSeq: number; lastSeq: number; frames: number; gaps: number; duplicates: number; checkpointed: boolean }[];
 
 /** A compressed device publishing JSON batches at QoS 1 (what a firmware would), paced by a timer. */
 class Device {
@@ -219,6 +219,53 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
       expect(r.gaps).toBeLessThan(2 * 250 + 50); // at most ~1 checkpoint period (+ a batch) at 250 Hz
       expect(r.duplicates).toBe(0);
     }
+  }, 120_000);
+
+  it('a worker stopped while its broker is down exits within its stop timeout; once the broker is back, another takes its streams after the member grace', async () => {
+    broker = await startMosquitto({ persistence: true });
+    const { port, dir } = broker;
+    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 200 });
+    clients.push(pub);
+    // Streams the rendezvous hash gives to a even when b is there: without liveness they would wait for a forever.
+    const names = streamNames().filter((s) => ownerOf(s, ['a', 'b']) === 'a');
+    const devices = names.map((s, i) => new Device(pub, s, 40 + i));
+    await Promise.all(devices.map((d) => d.info()));
+    const a = worker(broker.url, 'a');
+    procs.push(a);
+    await waitFor(() => names.every((s) => acquired(a, s).length === 1), 'worker a to take its streams', 30_000);
+    for (const d of devices) d.start();
+    await new Promise((r) => setTimeout(r, 2500)); // a couple of periodic checkpoints
+    await broker.kill('SIGKILL');
+    const stoppedAt = performance.now();
+    a.child.kill('SIGTERM');
+    expect(await a.exit).toBe(0);
+    const stopSeconds = (performance.now() - stoppedAt) / 1000;
+    console.log(`worker stopped with its broker down: exited after ${stopSeconds.toFixed(2)} s`);
+    expect(stopSeconds).toBeLessThan(20); // the 10 s stop timeout, then the connections are dropped
+    expect(a.err()).toMatch(/did not take the final checkpoint within 10000 ms/);
+    for (const s of names) expect(released(a).find((r) => r.stream === s)).toMatchObject({ checkpointed: false });
+
+    broker = await startMosquitto({ port, dir, persistence: true });
+    // The premise: a's retained member record still says it is here (no will: the broker was down when it left).
+    const members = await rawSubscriber(broker.url, 'cfstream-workers/default/members/+');
+    clients.push(members.client);
+    await waitFor(() => members.messages.length >= 1, "a's retained member record", 3000);
+    expect(JSON.parse(members.texts('cfstream-workers/default/members/a')[0]!)).toMatchObject({ id: 'a' });
+    expect(members.texts('cfstream-workers/default/members/a')[0]).not.toMatch(/gone/);
+    const b = worker(broker.url, 'b');
+    procs.push(b);
+    const started = performance.now();
+    await waitFor(() => names.every((s) => acquired(b, s).length === 1), "worker b to take a's streams", 20_000);
+    const takenSeconds = Math.max(...names.map((s) => ((acquired(b, s)[0]!.seenAt as number) - started) / 1000));
+    console.log(`a stale member record: its streams taken ${takenSeconds.toFixed(2)} s after the next worker started`);
+    for (const s of names) expect(acquired(b, s)[0]).toMatchObject({ previousOwner: 'a', restored: true, forced: false });
+    await new Promise((r) => setTimeout(r, 1000));
+    await Promise.all(devices.map((d) => d.stop()));
+    await new Promise((r) => setTimeout(r, 1000));
+    b.child.kill('SIGTERM');
+    expect(await b.exit).toBe(0);
+    for (const s of names) expect(released(b).find((r) => r.stream === s)).toMatchObject({ checkpointed: true, frames: expect.any(Number) });
+    for (const s of names) expect(released(b).find((r) => r.stream === s)!.frames).toBeGreaterThan(0);
   }, 120_000);
 
   it('the broker is restarted (mosquitto with persistence): both workers carry on, factors resume within 5 s, every frame still fed exactly once', async () => {

@@ -118,7 +118,7 @@ function describe(e: WorkerEvent): string {
     case 'joined': return `${e.worker} joined group ${e.group}`;
     case 'members': return `members: ${e.members.join(', ') || '(none)'}`;
     case 'acquired': return `took ${e.stream} from seq ${e.fromSeq}${e.previousOwner ? ` (after ${e.previousOwner}, ${e.restored ? 'model restored' : 'no model yet'})` : ''} in ${e.waitedMs} ms${e.forced ? ', forced' : ''}`;
-    case 'released': return `released ${e.stream} (${e.reason}): seq ${e.firstSeq}..${e.lastSeq}, ${e.frames} frames, ${e.gaps} lost, ${e.duplicates} duplicates skipped, ${e.reconstructions} reconstructions`;
+    case 'released': return `released ${e.stream} (${e.reason}): seq ${e.firstSeq}..${e.lastSeq}, ${e.frames} frames, ${e.gaps} lost, ${e.duplicates} duplicates skipped, ${e.reconstructions} reconstructions${!e.checkpointed && e.reason !== 'fenced' ? '; final checkpoint not written' : ''}`;
     case 'warning': return `warning: ${e.message}`;
     case 'left': return `${e.worker} left`;
   }

@@ -24,6 +24,8 @@ describe('Worker options', () => {
     ['results over the devices\' prefix', { resultsPrefix: 'cfstream' }, /resultsPrefix.*overwrite/],
     ['a checkpoint period under 100 ms', { checkpointEveryMs: 10 }, /checkpointEveryMs/],
     ['a negative takeover timeout', { takeoverTimeoutMs: -1 }, /takeoverTimeoutMs/],
+    ['a member grace under 100 ms (the heartbeat is a quarter of it)', { memberGraceMs: 50 }, /memberGraceMs' must be a number of ms ≥ 100/],
+    ['a negative stop timeout', { stopTimeoutMs: -1 }, /stopTimeoutMs/],
     ['a missing configFor', { configFor: undefined as unknown as WorkerOptions['configFor'] }, /configFor/],
   ])('refuses %s', (_what, over, message) => {
     expect(() => new Worker({ ...base, ...over })).toThrow(InvalidOptionError);
@@ -59,16 +61,35 @@ describe('Worker membership and fencing (embedded broker)', () => {
   it("a vanished member's streams wait for its grace, then move", async () => {
     const ghosts = streams.filter((s) => ownerOf(s, ['a', 'ghost']) === 'ghost');
     expect(ghosts.length).toBeGreaterThan(0);
-    const { a, pub } = await setUp({ 'cfstream-workers/default/members/ghost': JSON.stringify({ id: 'ghost' }) });
-    const mine = streams.filter((s) => !ghosts.includes(s));
-    await waitFor(() => a.owned().length === mine.length, "a's share", 5000);
-    expect(a.owned()).toEqual(mine);
+    const record = JSON.stringify({ id: 'ghost' });
+    const { a, pub, events } = await setUp({ 'cfstream-workers/default/members/ghost': record });
+    // The ghost is alive while it is heard: its heartbeat, every 150 ms (a quarter of the grace).
+    const beat = setInterval(() => void pub.publishAsync('cfstream-workers/default/members/ghost', record, { qos: 1, retain: true }), 150);
+    try {
+      const mine = streams.filter((s) => !ghosts.includes(s));
+      await waitFor(() => a.owned().length === mine.length, "a's share", 5000);
+      await sleep(1200); // two graces: a heard member keeps its streams
+      expect(a.owned()).toEqual(mine);
+    } finally {
+      clearInterval(beat);
+    }
     await pub.publishAsync('cfstream-workers/default/members/ghost', JSON.stringify({ id: 'ghost', gone: true }), { qos: 1, retain: true });
     const gone = performance.now();
     await sleep(300);
-    expect(a.owned()).toEqual(mine); // still within the grace: a broker restart looks like this too
+    expect(a.owned().length).toBeLessThan(streams.length); // still within the grace: a broker restart looks like this too
     await waitFor(() => a.owned().length === streams.length, "the ghost's streams", 5000);
-    expect(performance.now() - gone).toBeGreaterThanOrEqual(600);
+    expect(performance.now() - gone).toBeGreaterThanOrEqual(300);
+    expect(events.filter((e) => e.event === 'members').map((e) => (e as { members: readonly string[] }).members)).toEqual([['a', 'ghost'], ['a']]);
+    await pub.endAsync();
+  }, 20_000);
+
+  it('a member record nobody refreshes (a worker stopped while the broker was away) stops counting after the grace: its streams do not wait for it forever', async () => {
+    const ghosts = streams.filter((s) => ownerOf(s, ['a', 'ghost']) === 'ghost');
+    const { a, pub } = await setUp({ 'cfstream-workers/default/members/ghost': JSON.stringify({ id: 'ghost' }) });
+    const joined = performance.now();
+    await waitFor(() => a.owned().length === streams.length, 'every stream, the ghost\'s too', 5000);
+    expect(performance.now() - joined).toBeGreaterThanOrEqual(600 - 100 - 50); // its grace from the join (less settleMs and one tick)
+    for (const s of ghosts) expect(a.owned()).toContain(s);
     await pub.endAsync();
   }, 20_000);
 
