@@ -443,7 +443,9 @@ export class MqttConnection {
         try {
           await withTimeout(client.endAsync(false), this.options.connectTimeout);
         } catch {
-          await client.endAsync(true).catch(() => undefined);
+          // A broker that stopped answering never closes its side; mqtt.js is 'disconnecting'
+          // now and ignores a second end(), so the socket would stay open and hold the process.
+          client.stream?.destroy();
         }
       } else await client.endAsync(true).catch(() => undefined);
     }

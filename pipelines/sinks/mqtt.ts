@@ -290,8 +290,9 @@ export class MqttSink {
 
   /**
    * Stops the attached sources, publishes 'offline' (retained, QoS 1; waits up to closeTimeoutMs
-   * for the acknowledgement) and disconnects cleanly, so the broker drops the will. Messages still
-   * queued are dropped and counted. Idempotent.
+   * for the acknowledgement) and disconnects cleanly, so the broker drops the will; without the
+   * acknowledgement it drops the link instead (the will says 'offline'). Messages still queued are
+   * dropped and counted. Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -306,8 +307,10 @@ export class MqttSink {
     this.unsent.clear();
     if (this.connection.connected) {
       const offline = this.connection.publish(this.topics.status, 'offline', { qos: 1, retain: true, properties: TEXT_PROPS });
-      await settledWithin(offline.then(() => void this.totals.published.status++), this.o.closeTimeoutMs);
-      await this.connection.close();
+      const acknowledged = await settledWithin(offline.then(() => void this.totals.published.status++), this.o.closeTimeoutMs);
+      // A broker that did not acknowledge in time will not take a DISCONNECT either: drop the
+      // link, and its will says 'offline' for us.
+      await this.connection.close(!acknowledged);
     } else {
       // Not connected: the broker has either never seen this client or has published its will already.
       await this.connection.close(true);

@@ -151,6 +151,30 @@ describeMosquitto('cfstream run ← MQTT sensor: the broker is restarted mid-run
     process.stderr.write(`broker restart (SIGKILL): factors resumed ${(resumeMs / 1000).toFixed(2)} s after the broker was back; frames ${s.frames} (${s.rejects} duplicates), gaps ${s.gaps} (acknowledged by the broker, lost with it)\n`);
   }, 90_000);
 
+  it('a broker that stops answering (SIGSTOP) does not hang the stop: the run exits with its summary within the close timeouts', async () => {
+    const dir = tempDir();
+    mosq = await startMosquitto();
+    const { url } = mosq;
+    const file = join(dir, 'stall.yaml');
+    writeFileSync(file, [...PIPELINE, 'outputs:', '  mqtt:', `    broker: ${url}`, '    prefix: results'].join('\n'));
+    const run = cli('run', file, '--source', `${url}/cfstream/lab`, '--broker', url, '--headless', '--json');
+    procs.push(run);
+    const sensor = cli('simulate', 'sensor', '--mqtt', url, '--stream', 'lab', '--n', '300', '--compressed', '80', '--rank', '3', '--rate', '500', '--batch', '25', '--seed', '3');
+    procs.push(sensor);
+    await waitFor(() => framesSoFar(run) > 1000, 'a thousand frames through the run', 15_000);
+    sensor.child.kill('SIGKILL');
+    mosq.signal('SIGSTOP'); // connections stay open, nothing is answered any more
+    const stoppedAt = performance.now();
+    run.child.kill('SIGTERM');
+    expect(await run.exit, run.err()).toBe(0);
+    const seconds = (performance.now() - stoppedAt) / 1000;
+    process.stderr.write(`stop with a stalled broker: the run exited after ${seconds.toFixed(2)} s\n`);
+    // 'offline' unacknowledged after 5 s: the sink drops its link; DISCONNECT unanswered after the
+    // 10 s connect timeout: the source drops its socket (before, it stayed open and held the process).
+    expect(seconds).toBeLessThan(20);
+    expect(JSON.parse(run.out())).toMatchObject({ stoppedBy: 'signal' });
+  }, 60_000);
+
   it('mosquitto acknowledges a QoS 1 message before saving it: SIGKILL loses it, SIGTERM keeps it (why the SIGKILL test allows gaps)', async () => {
     const dir = tempDir();
     mosq = await startMosquitto({ persistence: true, dir });

@@ -265,6 +265,21 @@ describe('MqttConnection reconnecting', () => {
     }
   });
 
+  it('close() on a broker that stopped answering gives up after connectTimeout and drops the socket (it would hold the process open)', async () => {
+    const stuck = await startStuckBroker();
+    try {
+      const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+      const conn = track(await connectMqtt({ url: stuck.url, protocolVersion: 4, keepalive: 0, connectTimeout: 300, reconnectPeriod: 0 }));
+      const open = sockets();
+      const t0 = performance.now();
+      await conn.close();
+      expect(performance.now() - t0).toBeLessThan(2000);
+      await waitFor(() => sockets() === open - 1, 'the client socket to be gone', 2000);
+    } finally {
+      await stuck.close();
+    }
+  });
+
   it('with reconnectPeriod 0 closes at the first loss', async () => {
     const broker = await startBroker({ port: 0, wsPort: false });
     const conn = track(await connectMqtt({ url: broker.url, reconnectPeriod: 0 }));
