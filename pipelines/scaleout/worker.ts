@@ -99,6 +99,8 @@ export class Worker {
   /** The live members as last logged (to log changes only). */
   private liveList = '';
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Stopping: the broker did not take a final checkpoint in time (the rest of the stop does not wait for it). */
+  private brokerSilent = false;
   /** Since when this worker's own link is down (undefined: up): the members' clock stops then. */
   private offlineAt: number | undefined;
   private connects = 0;
@@ -353,6 +355,7 @@ export class Worker {
     this.slots.set(stream, { state: 'releasing' });
     try {
       const report = await (reason === 'fenced' ? slot.task.abort() : slot.task.release());
+      if (reason !== 'fenced' && !report.checkpointed) this.brokerSilent = true;
       this.log({ event: 'released', reason, ...report });
     } catch (e) {
       this.warn(`stream ${stream}: release failed: ${(e as Error).message}`);
@@ -374,11 +377,14 @@ export class Worker {
     while ([...this.slots.values()].some((s) => s.state === 'acquiring')) await new Promise((r) => setTimeout(r, 20));
     await Promise.all([...this.slots.keys()].map((s) => this.release(s, 'stop')));
     while (this.slots.size > 0) await new Promise((r) => setTimeout(r, 20));
-    if (this.control.connected && !(await settledWithin(this.control.publish(this.memberTopic(this.id), '', { qos: 1, retain: true }), this.o.stopTimeoutMs))) {
+    // A broker that did not take a final checkpoint will not take the rest either: leave at once
+    // (the heartbeat stops, so the others stop counting this worker after their grace).
+    if (this.control.connected && !this.brokerSilent && !(await settledWithin(this.control.publish(this.memberTopic(this.id), '', { qos: 1, retain: true }), this.o.stopTimeoutMs))) {
       this.warn(`the broker did not take the cleared member record within ${this.o.stopTimeoutMs} ms`);
+      this.brokerSilent = true;
     }
     for (const s of this.subs) s.unsubscribe();
-    await this.control.close();
+    await this.control.close(this.brokerSilent);
     this.log({ event: 'left', worker: this.id });
   }
 }
