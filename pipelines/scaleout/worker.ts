@@ -26,9 +26,11 @@
  * will does not end a member at once either: a broker restart publishes every worker's will and
  * drops every connection, and the workers re-announce when they reconnect; without the grace the
  * first one back would take everybody's streams. While this worker's own link is down it hears
- * nobody, so it judges nobody: after a reconnect every known member gets a fresh grace. Fencing: a worker that sees another claim a
- * stream it runs (a checkpoint naming another owner, not released) stops that stream at once,
- * without writing a checkpoint, so two workers never keep feeding one stream's session.
+ * nobody, so it judges nobody: after a reconnect every known member gets a fresh grace.
+ *
+ * Fencing: a worker that sees another claim a stream it runs (a checkpoint naming another owner,
+ * not released) stops that stream at once, without writing a checkpoint, so two workers never
+ * keep feeding one stream's session.
  */
 import { hostname } from 'node:os';
 import type { Subscription } from 'rxjs';
@@ -343,9 +345,10 @@ export class Worker {
       event: 'acquired', stream, fromSeq: (checkpoint?.lastSeq ?? -1) + 1, index: checkpoint?.index ?? 0, restored: Boolean(checkpoint?.model),
       previousOwner: checkpoint?.owner ?? null, waitedMs: Math.round(performance.now() - t0), forced,
     });
-    // The world may have moved while we started (a newcomer, a stopped stream).
-    if (this.stopping) return;
-    this.scheduleRebalance();
+    // The world may have moved while we started (a newcomer, a stopped stream, a stop that did
+    // not wait for this start).
+    if (this.stopping) void this.release(stream, 'stop');
+    else this.scheduleRebalance();
   }
 
   /** Stops a stream this worker runs; 'fenced' (another worker claimed it): at once, leaving the checkpoint to the new owner. */
@@ -373,10 +376,12 @@ export class Worker {
   private async doStop(): Promise<void> {
     if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
-    // Streams still being acquired finish first, so each is released with a checkpoint.
-    while ([...this.slots.values()].some((s) => s.state === 'acquiring')) await new Promise((r) => setTimeout(r, 20));
+    // Streams still being acquired finish first, so each is released with a checkpoint (an
+    // acquisition stuck on a broker that is gone fails when the control link closes below).
+    const acquiring = performance.now();
+    while ([...this.slots.values()].some((s) => s.state === 'acquiring') && performance.now() - acquiring < this.o.stopTimeoutMs) await new Promise((r) => setTimeout(r, 20));
     await Promise.all([...this.slots.keys()].map((s) => this.release(s, 'stop')));
-    while (this.slots.size > 0) await new Promise((r) => setTimeout(r, 20));
+    while ([...this.slots.values()].some((s) => s.state === 'releasing')) await new Promise((r) => setTimeout(r, 20));
     // A broker that did not take a final checkpoint will not take the rest either: leave at once
     // (the heartbeat stops, so the others stop counting this worker after their grace).
     if (this.control.connected && !this.brokerSilent && !(await settledWithin(this.control.publish(this.memberTopic(this.id), '', { qos: 1, retain: true }), this.o.stopTimeoutMs))) {

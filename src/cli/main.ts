@@ -102,7 +102,15 @@ export async function main(argv: string[]): Promise<number> {
 const isEntry = process.argv[1] && /(?:main\.ts|cfstream(?:\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+      // Done: whatever a library still holds open (a socket a dead peer never closes) must not keep
+      // an unattended job alive. The timer does not hold the process; it fires only if something else does.
+      setTimeout(() => {
+        process.stderr.write(`cfstream: exiting with resources still open (${process.getActiveResourcesInfo().filter((r) => r !== 'Timeout').join(', ') || 'none'})\n`);
+        process.exit(code);
+      }, 5000).unref();
+    },
     (e: unknown) => {
       process.stderr.write(`cfstream: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 1;
