@@ -20,13 +20,14 @@
  * while their views of the member list briefly differ.
  *
  * Liveness is heard, not read: a member counts as alive while its record was heard (retained or
- * live) within the last `memberGraceMs`, on this worker's own clock. A retained record alone
+ * live) within `memberGraceMs` of this worker hearing its own (the members' clock: a stalled
+ * broker delivers nobody's heartbeat, ours included, so it ends nobody's membership). A retained record alone
  * proves nothing (a worker stopped or killed while the broker was away leaves one saying 'here'
  * that no will ever replaces; without the heartbeat its streams would wait for it forever). A
  * will does not end a member at once either: a broker restart publishes every worker's will and
  * drops every connection, and the workers re-announce when they reconnect; without the grace the
  * first one back would take everybody's streams. While this worker's own link is down it hears
- * nobody, so it judges nobody: after a reconnect every known member gets a fresh grace.
+ * nobody, so it judges nobody: after a reconnect every member alive at the loss gets a fresh grace.
  *
  * Fencing: a worker that sees another claim a stream it runs (a checkpoint naming another owner,
  * not released) stops that stream at once, without writing a checkpoint, so two workers never
@@ -96,6 +97,8 @@ export class Worker {
   readonly id: string;
   private readonly o: Required<Omit<WorkerOptions, 'log'>> & Pick<WorkerOptions, 'log'>;
   private readonly control: MqttConnection;
+  /** The heartbeat's period: a quarter of the member grace. */
+  private readonly beatMs: number;
   /** When each member's record ('here') was last heard, on this worker's clock (module header). */
   private readonly heardAt = new Map<string, number>();
   /** The live members as last logged (to log changes only). */
@@ -103,8 +106,6 @@ export class Worker {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   /** Stopping: the broker did not take a final checkpoint in time (the rest of the stop does not wait for it). */
   private brokerSilent = false;
-  /** Since when this worker's own link is down (undefined: up): the members' clock stops then. */
-  private offlineAt: number | undefined;
   private connects = 0;
   private readonly streams = new Map<string, StreamInfo>();
   private readonly checkpoints = new Map<string, StreamCheckpoint>();
@@ -133,6 +134,7 @@ export class Worker {
     }
     this.o = o;
     this.id = o.id;
+    this.beatMs = Math.max(25, o.memberGraceMs / 4);
     this.control = new MqttConnection({
       ...o.broker, clientId: `cfstream-${o.group}-w-${o.id}`.slice(0, 200), clean: true,
       will: { topic: this.memberTopic(o.id), payload: JSON.stringify({ id: o.id, gone: true }), retain: true, qos: 1 },
@@ -166,18 +168,11 @@ export class Worker {
     this.subs.push(this.control.messages$.subscribe((m) => this.onMessage(m)));
     this.subs.push(this.control.events$.subscribe((e) => {
       if (e.type === 'offline' || e.type === 'reconnect') this.warn(`control connection ${e.type}: ${e.reason}`);
-      if (e.type === 'offline') this.offlineAt ??= performance.now();
       if (e.type === 'connect' && ++this.connects > 1 && !this.stopping) {
         // Back after a lost link: we heard nobody meanwhile, so whoever was alive when we lost
         // it gets a fresh grace to be heard again. Our own record may have been replaced by our
         // will: say we are here again.
-        const now = performance.now();
-        const lostAt = this.offlineAt ?? now;
-        for (const [id, t] of this.heardAt) {
-          if (lostAt - t < o.memberGraceMs) this.heardAt.set(id, now);
-          else this.heardAt.delete(id);
-        }
-        this.offlineAt = undefined;
+        this.freshGrace(this.clock(), performance.now());
         void this.announce().catch(() => undefined);
         this.scheduleRebalance();
       }
@@ -189,7 +184,7 @@ export class Worker {
       if (!this.control.connected) return;
       void this.announce().catch(() => undefined);
       this.checkMembers();
-    }, Math.max(25, o.memberGraceMs / 4));
+    }, this.beatMs);
     this.log({ event: 'joined', worker: this.id, group: o.group });
     await new Promise((r) => setTimeout(r, o.settleMs));
     this.settled = true;
@@ -214,8 +209,15 @@ export class Worker {
       // A clean stop clears the record: its streams were released first, nothing to wait for.
       // Its will ('gone': crashed, or only cut off by a broker restart) is not news: it stays
       // alive until its grace after it was last heard runs out.
+      const now = performance.now();
       if (record === 'cleared') this.heardAt.delete(id);
-      else if (record === 'here') this.heardAt.set(id, performance.now());
+      else if (record === 'here') {
+        const last = this.heardAt.get(id);
+        // Our own heartbeat back after a silence much longer than its period: the broker stalled
+        // (or our link did) and delivered nobody's; like after a reconnect, nobody is judged on it.
+        if (id === this.id && last !== undefined && now - last > 2 * this.beatMs) this.freshGrace(last, now);
+        this.heardAt.set(id, now);
+      }
       this.checkMembers();
       return;
     }
@@ -266,9 +268,26 @@ export class Worker {
     this.rebalanceTimer = setTimeout(() => { this.rebalanceTimer = undefined; this.rebalance(); }, 50);
   }
 
-  /** This worker and the members heard within their grace (module header). */
+  /**
+   * The members' clock: when this worker last heard its own record come back. Up to then the
+   * broker is known to have delivered what the others sent; past it (a lost link, a stalled
+   * broker) silence proves nothing, so nobody's grace runs out.
+   */
+  private clock(): number {
+    return this.heardAt.get(this.id) ?? performance.now();
+  }
+
+  /** Gives every member alive at `at` (by the members' clock) a fresh grace from `now`, and forgets the others. */
+  private freshGrace(at: number, now: number): void {
+    for (const [id, t] of this.heardAt) {
+      if (at - t < this.o.memberGraceMs) this.heardAt.set(id, now);
+      else this.heardAt.delete(id);
+    }
+  }
+
+  /** This worker and the members heard within their grace by the members' clock (module header). */
   private live(): Set<string> {
-    const now = this.offlineAt ?? performance.now();
+    const now = this.clock();
     const out = new Set([this.id]);
     for (const [id, t] of this.heardAt) {
       if (now - t < this.o.memberGraceMs) out.add(id);

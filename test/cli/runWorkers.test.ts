@@ -268,6 +268,31 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     for (const s of names) expect(released(b).find((r) => r.stream === s)!.frames).toBeGreaterThan(0);
   }, 120_000);
 
+  it('a broker that stalls longer than the member grace (SIGSTOP 8 s) moves no stream: a worker that does not hear itself judges nobody', async () => {
+    broker = await startMosquitto();
+    const pub = await rawPublisher(broker.url);
+    clients.push(pub);
+    const names = streamNames();
+    const devices = names.map((s, i) => new Device(pub, s, 50 + i));
+    await Promise.all(devices.map((d) => d.info()));
+    const a = worker(broker.url, 'a');
+    const b = worker(broker.url, 'b');
+    procs.push(a, b);
+    await waitFor(() => names.every((s) => acquired(ownerOf(s, ['a', 'b']) === 'a' ? a : b, s).length >= 1), 'both workers to take their streams', 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const d of devices) d.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    const [aBefore, bBefore] = [a.events.length, b.events.length];
+    broker.signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 8000));
+    broker.signal('SIGCONT');
+    await new Promise((r) => setTimeout(r, 4000)); // the stalled heartbeats, then a few live ones
+    const changes = [...a.events.slice(aBefore), ...b.events.slice(bBefore)].filter((e) => e.event === 'acquired' || e.event === 'released' || e.event === 'members');
+    expect(changes, 'ownership or membership changes around the stall').toEqual([]);
+    expect(a.err() + b.err()).not.toMatch(/claimed it; stopping it here/);
+    await Promise.all(devices.map((d) => d.stop()));
+  }, 120_000);
+
   it('the broker is restarted (mosquitto with persistence): both workers carry on, factors resume within 5 s, every frame still fed exactly once', async () => {
     const config = ['max_queued_messages 100000'];
     broker = await startMosquitto({ persistence: true, config });
