@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, type CliProcess } from './spawn.js';
-import { describeMosquitto, rawSubscriber, sleep, startMosquitto, waitFor, type Mosquitto, type RawSubscriber } from '../devices/mqtt/helpers.js';
+import { describeMosquitto, lastFactorsIndex, newFactors, rawSubscriber, sleep, startMosquitto, waitFor, type Mosquitto, type RawSubscriber } from '../devices/mqtt/helpers.js';
 
 
 type Proc = CliProcess;
@@ -94,16 +94,17 @@ describeMosquitto('cfstream run ← MQTT sensor: the broker is restarted mid-run
       '--rate', '500', '--batch', '25', '--seed', '3', '--frames', String(frames), '--json');
     procs.push(sensor);
     let live = await results(url);
-    await waitFor(() => live.messages.some((m) => m.topic === 'results/lab/factors' && !m.retain), 'the first live factors', 15_000);
+    await waitFor(() => newFactors(live, 'results/lab/factors'), 'the first live factors', 15_000);
     await waitFor(() => framesSoFar(run) > 1000, 'a thousand frames through the run', 10_000);
 
     await mosq.kill(signal);
     const killedAt = performance.now();
+    const before = lastFactorsIndex(live, 'results/lab/factors'); // live saw all of it until the broker went
     await sleep(1500); // the sensor keeps producing: its outbox holds the frames, the run's session is away
     mosq = await startMosquitto({ persistence: true, dir, port, config: ['max_queued_messages 100000'] });
     const backAt = performance.now();
     live = await results(url);
-    await waitFor(() => live.messages.some((m) => m.topic === 'results/lab/factors' && !m.retain), 'live factors after the restart', 10_000);
+    await waitFor(() => newFactors(live, 'results/lab/factors', before), 'new factors after the restart', 10_000);
     const resumeMs = performance.now() - backAt;
     // The restarted broker holds the results' retained state again: the sink republished it.
     const late = await results(url);

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ownerOf } from '../../pipelines/scaleout/assign.js';
 import { makeProjection } from '../../src/sensing/operator.js';
 import { SensorSignal } from '../../simulators/virtualSensor.js';
-import { describeMosquitto, rawPublisher, rawSubscriber, startMosquitto, waitFor, type Mosquitto } from '../devices/mqtt/helpers.js';
+import { describeMosquitto, lastFactorsIndex, newFactors, rawPublisher, rawSubscriber, startMosquitto, waitFor, type Mosquitto } from '../devices/mqtt/helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -112,6 +112,19 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     broker = undefined;
   });
 
+  /** Four devices publishing through `pub` (not started yet) and workers a and b, settled with each stream at its rendezvous owner. */
+  async function settledPair(url: string, pub: MqttClient, seed: number) {
+    const names = streamNames();
+    const devices = names.map((s, i) => new Device(pub, s, seed + i));
+    await Promise.all(devices.map((d) => d.info()));
+    const a = worker(url, 'a');
+    const b = worker(url, 'b');
+    procs.push(a, b);
+    await waitFor(() => names.every((s) => acquired(ownerOf(s, ['a', 'b']) === 'a' ? a : b, s).length >= 1), 'both workers to take their streams', 30_000);
+    await new Promise((r) => setTimeout(r, 1500)); // settled: no rebalance still under way
+    return { names, devices, a, b };
+  }
+
   it('two workers: each stream processed exactly once, a joiner takes its share, a stopped worker\'s streams move within 10 s', async () => {
     broker = await startMosquitto();
     const pub = await rawPublisher(broker.url);
@@ -181,14 +194,7 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     broker = await startMosquitto();
     const pub = await rawPublisher(broker.url);
     clients.push(pub);
-    const names = streamNames();
-    const devices = names.map((s, i) => new Device(pub, s, 20 + i));
-    await Promise.all(devices.map((d) => d.info()));
-    const a = worker(broker.url, 'a');
-    const b = worker(broker.url, 'b');
-    procs.push(a, b);
-    await waitFor(() => names.every((s) => acquired(a, s).length + acquired(b, s).length >= 1), 'both workers to take their streams', 30_000);
-    await new Promise((r) => setTimeout(r, 1500)); // settled: each stream at its rendezvous owner
+    const { names, devices, a, b } = await settledPair(broker.url, pub, 20);
     const ofA = names.filter((s) => ownerOf(s, ['a', 'b']) === 'a');
     for (const d of devices) d.start();
     await new Promise((r) => setTimeout(r, 4000)); // a few checkpoints (every 1 s)
@@ -272,14 +278,7 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     broker = await startMosquitto();
     const pub = await rawPublisher(broker.url);
     clients.push(pub);
-    const names = streamNames();
-    const devices = names.map((s, i) => new Device(pub, s, 50 + i));
-    await Promise.all(devices.map((d) => d.info()));
-    const a = worker(broker.url, 'a');
-    const b = worker(broker.url, 'b');
-    procs.push(a, b);
-    await waitFor(() => names.every((s) => acquired(ownerOf(s, ['a', 'b']) === 'a' ? a : b, s).length >= 1), 'both workers to take their streams', 30_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    const { names, devices, a, b } = await settledPair(broker.url, pub, 50);
     for (const d of devices) d.start();
     await new Promise((r) => setTimeout(r, 1500));
     const [aBefore, bBefore] = [a.events.length, b.events.length];
@@ -300,25 +299,20 @@ describeMosquitto('cfstream run --worker on mosquitto', () => {
     // A device that reconnects and keeps what it could not send (mqtt.js holds QoS 1 publishes while offline).
     const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 200, clientId: `devices-${process.pid}`, clean: false });
     clients.push(pub);
-    const names = streamNames();
-    const devices = names.map((s, i) => new Device(pub, s, 30 + i));
-    await Promise.all(devices.map((d) => d.info()));
-    const a = worker(broker.url, 'a');
-    const b = worker(broker.url, 'b');
-    procs.push(a, b);
-    await waitFor(() => names.every((s) => acquired(ownerOf(s, ['a', 'b']) === 'a' ? a : b, s).length >= 1), 'both workers to take their streams', 30_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    const { names, devices, a, b } = await settledPair(broker.url, pub, 30);
     for (const d of devices) d.start();
     const sub = await rawSubscriber(broker.url, 'cfstream/results/+/factors');
-    await waitFor(() => names.every((s) => sub.messages.some((m) => m.topic === `cfstream/results/${s}/factors` && !m.retain)), 'live factors', 20_000);
-    await sub.end();
+    clients.push(sub.client);
+    await waitFor(() => names.every((s) => newFactors(sub, `cfstream/results/${s}/factors`)), 'live factors', 20_000);
     await broker.kill('SIGTERM');
+    // What was computed before the restart (sub saw all of it until the broker went): after it, only new factors count.
+    const before = Object.fromEntries(names.map((s) => [s, lastFactorsIndex(sub, `cfstream/results/${s}/factors`)]));
     await new Promise((r) => setTimeout(r, 1000));
     broker = await startMosquitto({ port, dir, persistence: true, config });
     const back = performance.now();
     const live = await rawSubscriber(broker.url, 'cfstream/results/+/factors');
     clients.push(live.client);
-    await waitFor(() => names.every((s) => live.messages.some((m) => m.topic === `cfstream/results/${s}/factors` && !m.retain)), 'live factors of every stream after the restart', 15_000);
+    await waitFor(() => names.every((s) => newFactors(live, `cfstream/results/${s}/factors`, before[s])), 'new factors of every stream after the restart', 15_000);
     const resumeSeconds = (performance.now() - back) / 1000;
     console.log(`workers after a broker restart: factors of every stream again ${resumeSeconds.toFixed(2)} s after the broker was back`);
     expect(resumeSeconds).toBeLessThan(5);

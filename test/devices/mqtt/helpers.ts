@@ -236,3 +236,24 @@ export async function startStuckBroker(stuckConnections = Infinity): Promise<Stu
     },
   };
 }
+
+/** The factors `index` of a results message. */
+function factorsIndex(m: Seen): number {
+  return (JSON.parse(m.payload.toString()) as { index: number }).index;
+}
+
+/** The highest factors index `sub` saw on `topic` (−1: none). */
+export function lastFactorsIndex(sub: RawSubscriber, topic: string): number {
+  return Math.max(-1, ...sub.messages.filter((m) => m.topic === topic).map(factorsIndex));
+}
+
+/**
+ * True once `sub` saw on `topic` factors computed after it subscribed: a live message whose index
+ * is above every retained one and above `after`. A publisher republishing its latest value after
+ * a reconnect (which a subscriber sees as live) does not count.
+ */
+export function newFactors(sub: RawSubscriber, topic: string, after = -1): boolean {
+  const seen = sub.messages.filter((m) => m.topic === topic);
+  const base = Math.max(after, ...seen.filter((m) => m.retain).map(factorsIndex));
+  return seen.some((m) => !m.retain && factorsIndex(m) > base);
+}
