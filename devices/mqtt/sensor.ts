@@ -52,13 +52,14 @@
  * Errors: bad options throw at once (InvalidOptionError); frames$ errors with an
  * MqttConnectionError only when the broker refuses for good or reconnecting gives up.
  */
-import { asyncScheduler, Observable, share, Subject, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, share, Subject, type SchedulerLike } from 'rxjs';
 import { DataError, InvalidOptionError } from '../../src/errors.js';
 import {
   BATCH_MAGIC, batchToFrames, decodeBatch, decodeJsonFrames, decodeStreamInfo, frameLength,
   validateStreamInfo, type Frame, type StreamInfo,
 } from '../../src/frames/index.js';
 import { MqttConnection, MqttConnectionError, MqttSubscribeError, resolveMqttClientOptions, type MqttClientOptions, type MqttConnectionEvent } from './client.js';
+import { StaleWatch } from './staleWatch.js';
 import { checkTopicPart, parseMqttSourceUri, streamTopics, type StreamTopics } from './topics.js';
 
 /** Options of `mqttSource`. */
@@ -224,33 +225,19 @@ export function mqttSource(source: string | MqttSourceOptions, overrides: Partia
       scheduleDrain();
     };
 
-    // The stale watchdog: one timer per silence, re-armed for what is left of it when messages came meanwhile.
-    let lastAt = scheduler.now();
     let lastSeq: number | undefined;
-    let check: Subscription | undefined;
-    const arm = (delay: number) => {
-      if (o.staleAfterMs > 0) check = scheduler.schedule(onCheck, delay);
-    };
-    const onCheck = () => {
-      check = undefined;
-      const silentMs = scheduler.now() - lastAt;
-      if (silentMs < o.staleAfterMs) return arm(o.staleAfterMs - silentMs);
-      stats.stale = true;
-      stats.staleCount++;
-      const since = lastSeq === undefined ? 'none since subscribing' : `last seq ${lastSeq}`;
-      events.next({ type: 'stale', topic: topics.frames, silentMs, lastSeq, message: `mqtt ${topics.frames}: no frames for ${(silentMs / 1000).toFixed(1)} s (${since}); the stream is stale` });
-    };
-    const alive = () => {
-      const now = scheduler.now();
-      if (stats.stale) {
+    const watch = new StaleWatch(o.staleAfterMs, {
+      stale: (silentMs) => {
+        stats.stale = true;
+        stats.staleCount++;
+        const since = lastSeq === undefined ? 'none since subscribing' : `last seq ${lastSeq}`;
+        events.next({ type: 'stale', topic: topics.frames, silentMs, lastSeq, message: `mqtt ${topics.frames}: no frames for ${(silentMs / 1000).toFixed(1)} s (${since}); the stream is stale` });
+      },
+      fresh: (silentMs) => {
         stats.stale = false;
-        const silentMs = now - lastAt;
         events.next({ type: 'fresh', topic: topics.frames, silentMs, message: `mqtt ${topics.frames}: frames again after ${(silentMs / 1000).toFixed(1)} s of silence` });
-      }
-      lastAt = now;
-      if (!check) arm(o.staleAfterMs);
-    };
-    arm(o.staleAfterMs);
+      },
+    }, scheduler);
 
     const decodeAndQueue = (payload: Buffer, info: StreamInfo) => {
       const r = decodeSensorPayload(payload, info, topics.frames);
@@ -279,7 +266,7 @@ export function mqttSource(source: string | MqttSourceOptions, overrides: Partia
     };
     const onFrames = (payload: Buffer) => {
       stats.messages++;
-      alive();
+      watch.alive();
       if (latest) return decodeAndQueue(payload, latest);
       if (o.pendingMessages === 0) return reject(topics.frames, 'no-info', `mqtt ${topics.frames}: a frame message before any StreamInfo on ${topics.info} (pendingMessages is 0)`);
       if (pending.length >= o.pendingMessages) {
@@ -310,7 +297,7 @@ export function mqttSource(source: string | MqttSourceOptions, overrides: Partia
       framesSub.unsubscribe();
       infoSub.unsubscribe();
       evSub.unsubscribe();
-      check?.unsubscribe();
+      watch.stop();
       if (drainTimer !== undefined) clearImmediate(drainTimer);
       wake = undefined;
       queue.length = 0;

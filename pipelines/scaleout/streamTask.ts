@@ -20,6 +20,7 @@
 import { Subject, map, type Subscription } from 'rxjs';
 import { MqttConnection, type MqttClientOptions, type MqttMessage } from '../../devices/mqtt/client.js';
 import { decodeSensorPayload } from '../../devices/mqtt/sensor.js';
+import { StaleWatch } from '../../devices/mqtt/staleWatch.js';
 import type { OnlineNMF } from '../../src/factorize/online/nmf.js';
 import type { Frame, StreamInfo } from '../../src/frames/index.js';
 import { buildPipeline, onlineNmfModelFor } from '../builder.js';
@@ -99,8 +100,7 @@ export class StreamTask {
   private counts = { frames: 0, duplicates: 0, restarts: 0, gaps: 0, rejects: 0, reconstructions: 0 };
   private index: number;
   private releasing: Promise<StreamTaskReport> | undefined;
-  private lastFrameAt = performance.now();
-  private staleTimer: ReturnType<typeof setInterval> | undefined;
+  private staleWatch: StaleWatch | undefined;
   /** A device sending garbage at 10 messages/s must not flood the log: one line per 5 s, with a count. */
   private readonly rejectLog = new LogThrottle(1, 5000);
   private readonly t0 = performance.now();
@@ -171,17 +171,14 @@ export class StreamTask {
       running.metrics.subscribe({ error: failed, complete: ended }),
     );
     this.running = running.connect();
-    const staleMs = o.staleAfterMs ?? 5000;
-    if (staleMs > 0) {
-      // A silent device shows as 'stale' on its results' status topic, 'online' again with its next frame.
-      this.staleTimer = setInterval(() => {
-        const silent = performance.now() - this.lastFrameAt;
-        if (silent >= staleMs && this.sink?.currentStatus === 'online') {
-          this.sink.setStatus('stale');
-          o.warn(`stream ${o.stream}: no frames for ${(silent / 1000).toFixed(1)} s; status stale`);
-        }
-      }, Math.min(1000, staleMs));
-    }
+    // A silent device shows as 'stale' on its results' status topic, 'online' again with its next frame.
+    this.staleWatch = new StaleWatch(o.staleAfterMs ?? 5000, {
+      stale: (silentMs) => {
+        this.sink?.setStatus('stale');
+        o.warn(`stream ${o.stream}: no frames for ${(silentMs / 1000).toFixed(1)} s; status stale`);
+      },
+      fresh: () => this.sink?.setStatus('online'),
+    });
     this.saver = setInterval(() => {
       o.publishCheckpoint(this.snapshot(false)).catch((e: Error) => o.warn(`stream ${o.stream}: checkpoint not written: ${e.message}`));
     }, o.checkpointEveryMs);
@@ -210,8 +207,7 @@ export class StreamTask {
       if (more !== undefined) this.o.warn(`stream ${this.o.stream}: rejected (${r.reason}): ${r.message}${more > 0 ? ` (+${more} more since the last report)` : ''}`);
       return;
     }
-    this.lastFrameAt = performance.now();
-    if (this.sink?.currentStatus === 'stale') this.sink.setStatus('online');
+    this.staleWatch?.alive();
     for (const f of r.frames) {
       if (f.seq <= this.fedSeq && this.fedSeq - f.seq > (this.o.restartBelowFrames ?? 10_000)) {
         // Redelivery only ever goes back by what was in flight; this far back the device began again.
@@ -248,7 +244,7 @@ export class StreamTask {
 
   private async doAbort(): Promise<StreamTaskReport> {
     if (this.saver) clearInterval(this.saver);
-    if (this.staleTimer) clearInterval(this.staleTimer);
+    this.staleWatch?.stop();
     // Forced: no reconnect may take the session back from the new owner.
     await this.connection?.close(true).catch(() => undefined);
     for (const s of this.subs) s.unsubscribe();
@@ -267,7 +263,7 @@ export class StreamTask {
   private async doRelease(drainTimeoutMs: number): Promise<StreamTaskReport> {
     const o = this.o;
     if (this.saver) clearInterval(this.saver);
-    if (this.staleTimer) clearInterval(this.staleTimer);
+    this.staleWatch?.stop();
     // DISCONNECT first: nothing arrives (and gets acknowledged) after this, so every frame the
     // broker counts as delivered to this session is in the model before the checkpoint.
     await this.connection?.close().catch(() => undefined);
